@@ -1,0 +1,39 @@
+# Data: acquisition of every dataset (download / Kaggle / local / generated) and downsampling.
+
+
+rule acquire:
+    input:
+        code=code("acquire"),
+    output:
+        directory(raw_dir("{dataset}")),
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("acquire"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/acquire/{dataset}.log",
+    shell:
+        "python scripts/acquire.py --params {params.file} --dataset {wildcards.dataset} "
+        "--out {output} --log {log}"
+
+
+rule prepare_images:
+    input:
+        raw=raw_dir("{dataset}"),
+        code=code("prepare_images"),
+    output:
+        data=directory(prepared_dir("{dataset}")),
+        figure="results/data/{dataset}_downsampling.png",
+    wildcard_constraints:
+        dataset="|".join(PREPARED),
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("prepare_images"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/prepare/{dataset}.log",
+    shell:
+        "python scripts/prepare_images.py --params {params.file} --dataset {wildcards.dataset} "
+        "--raw {input.raw} --out {output.data} --figure {output.figure} --log {log}"

@@ -1,0 +1,34 @@
+"""Train one clock model (resumable: a killed run continues from its last epoch when rerun)."""
+import _bootstrap  # noqa: F401
+
+from pathlib import Path
+
+from idl.stage import run
+
+PARAMS = ("seed", "clock.train", "clock.models.{model}")
+
+
+def add_arguments(ap):
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--split", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--state", required=True, type=Path, help="resume state, kept outside the outputs")
+
+
+def main(args, p):
+    from idl.clock.train import train_clock_model
+
+    train_clock_model(
+        data_dir=args.data,
+        split_dir=args.split,
+        out_dir=args.out,
+        state_dir=args.state,
+        model_cfg=p[f"clock.models.{args.model}"],
+        train_cfg=p["clock.train"],
+        seed=p["seed"],
+    )
+
+
+if __name__ == "__main__":
+    run(main, PARAMS, add_arguments, __doc__)

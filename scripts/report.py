@@ -1,0 +1,35 @@
+"""The results page (Markdown and HTML): our numbers beside the report's, with the data and
+budget that produced them."""
+import _bootstrap  # noqa: F401
+
+from pathlib import Path
+
+from idl.stage import run
+
+PARAMS = ("data.clock", "clock.train", "clock.models")
+
+
+def add_arguments(ap):
+    ap.add_argument("--clock-raw", required=True, type=Path)
+    ap.add_argument("--clock-results", required=True, type=Path)
+    ap.add_argument("--figures", nargs="*", type=Path, default=[])
+    ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
+
+
+def main(args, p):
+    from idl.report import write_results_page
+
+    write_results_page(
+        out_dir=args.out,
+        clock_raw=args.clock_raw,
+        clock_results=args.clock_results,
+        figures=args.figures,
+        profile=p.profile,
+        data_cfg=p["data.clock"],
+        train_cfg=p["clock.train"],
+        models=p["clock.models"],
+    )
+
+
+if __name__ == "__main__":
+    run(main, PARAMS, add_arguments, __doc__)

@@ -1,0 +1,1 @@
+"""Reproduction of the Leiden "Introduction to Deep Learning" assignment 1 report."""

@@ -1,0 +1,193 @@
+"""Clock-reading CNNs of the report, written down as data.
+
+An architecture is a list of ``(kind, params)`` layer specs, read straight off the
+report's tables, so the tables and the code can be compared line by line and the
+hyper-parameter study (Table 8) is a matter of editing a list. One small builder,
+:func:`build_from_spec`, turns a spec into a Keras model; :func:`apply_spec` does the
+same on a tensor so multi-head models can share a convolutional trunk.
+
+Kinds and the Keras layer each becomes (params are passed through as keyword
+arguments, so anything the Keras layer accepts may be given):
+
+=========== ==================== ==========================================
+kind        Keras layer          report's name
+=========== ==================== ==========================================
+``conv``    ``Conv2D``           Conv2D (ReLU unless ``activation`` given)
+``maxpool`` ``MaxPooling2D``     MaxPool2D
+``bn``      ``BatchNormalization`` BatchNorm
+``flatten`` ``Flatten``          Flatten
+``dropout`` ``Dropout``          Dropout
+``dense``   ``Dense``            Dense (ReLU unless ``activation`` given)
+``output``  ``Dense``            Dense (output); ``activation`` as given
+=========== ==================== ==========================================
+
+Padding is Keras' default ("valid"): with it Table 7 leaves the 7x7 feature maps the
+report mentions for 150x150 inputs (and Table 6 the 8x8 ones).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+
+LayerSpec = tuple[str, dict[str, Any]]
+
+#: Table 6: fiducial clock classifier (n_c = 12).
+FIDUCIAL_CLASSIFIER: list[LayerSpec] = [
+    ("conv", {"filters": 32, "kernel_size": 4, "strides": 2}),
+    ("maxpool", {"pool_size": 4, "strides": 4}),
+    ("conv", {"filters": 32, "kernel_size": 2, "strides": 1}),
+    ("maxpool", {"pool_size": 2, "strides": 2}),
+    ("flatten", {}),
+    ("dropout", {"rate": 0.15}),
+    ("dense", {"units": 144}),
+    ("dropout", {"rate": 0.15}),
+    ("dense", {"units": 144}),
+    ("output", {"units": 12, "activation": "softmax"}),
+]
+
+#: The convolutional stack shared by Tables 7 and 9 (and the multi-head model).
+CONV_STACK: list[LayerSpec] = [
+    ("conv", {"filters": 64, "kernel_size": 4, "strides": 2}),
+    ("conv", {"filters": 64, "kernel_size": 4, "strides": 2}),
+    ("maxpool", {"pool_size": 4, "strides": 2}),
+    ("bn", {}),
+    ("conv", {"filters": 64, "kernel_size": 2, "strides": 1}),
+    ("conv", {"filters": 64, "kernel_size": 2, "strides": 1}),
+    ("maxpool", {"pool_size": 2, "strides": 2}),
+    ("bn", {}),
+    ("flatten", {}),
+]
+
+#: Table 7's dense stack (after the convolutional stack).
+CLASSIFIER_HEAD: list[LayerSpec] = [
+    ("dropout", {"rate": 0.5}),
+    ("dense", {"units": 360}),
+    ("bn", {}),
+    ("dropout", {"rate": 0.5}),
+    ("dense", {"units": 360}),
+    ("bn", {}),
+    ("output", {"units": 12, "activation": "softmax"}),
+]
+
+#: Table 7: final clock classifier (model 9 of Table 8).
+FINAL_CLASSIFIER: list[LayerSpec] = CONV_STACK + CLASSIFIER_HEAD
+
+#: Table 9's dense stack: three (dropout, dense, dense, BN) blocks and a linear unit.
+REGRESSOR_HEAD: list[LayerSpec] = [
+    layer
+    for _ in range(3)
+    for layer in (
+        ("dropout", {"rate": 0.3}),
+        ("dense", {"units": 360}),
+        ("dense", {"units": 360}),
+        ("bn", {}),
+    )
+] + [("output", {"units": 1, "activation": "linear"})]
+
+#: Table 9: final clock regression model (data only; its training lives elsewhere).
+FINAL_REGRESSOR: list[LayerSpec] = CONV_STACK + REGRESSOR_HEAD
+
+# kind -> (Keras layer class, default params, report's name for tables)
+_KINDS: dict[str, tuple[type, dict[str, Any], str]] = {
+    "conv": (keras.layers.Conv2D, {"activation": "relu"}, "Conv2D"),
+    "maxpool": (keras.layers.MaxPooling2D, {}, "MaxPool2D"),
+    "bn": (keras.layers.BatchNormalization, {}, "BatchNorm"),
+    "flatten": (keras.layers.Flatten, {}, "Flatten"),
+    "dropout": (keras.layers.Dropout, {}, "Dropout"),
+    "dense": (keras.layers.Dense, {"activation": "relu"}, "Dense"),
+    "output": (keras.layers.Dense, {}, "Dense (output)"),
+}
+
+
+def with_output(spec: Sequence[LayerSpec], units: int, activation: str | None = None) -> list[LayerSpec]:
+    """Copy of ``spec`` whose output layer has ``units`` units (e.g. n_c classes)."""
+    kinds = [kind for kind, _ in spec]
+    if kinds.count("output") != 1 or kinds[-1] != "output":
+        raise ValueError("spec must end with exactly one ('output', {...}) layer")
+    params = dict(spec[-1][1], units=int(units))
+    if activation is not None:
+        params["activation"] = activation
+    return [(k, dict(p)) for k, p in spec[:-1]] + [("output", params)]
+
+
+def apply_spec(spec: Sequence[LayerSpec], x, prefix: str = ""):
+    """Apply the layers of ``spec`` to the symbolic tensor ``x``; return the result.
+
+    Layers get stable names (``{prefix}conv1``, ``{prefix}bn2``, ``{prefix}output``;
+    a ``name`` param overrides) so two builds of the same spec have the same config.
+    Raises ``ValueError`` naming the layer if a spatial size drops below 1, which
+    happens when an architecture meant for 150x150 images is given smaller ones.
+    """
+    counts: dict[str, int] = {}
+    for i, item in enumerate(spec):
+        try:
+            kind, params = item
+        except (TypeError, ValueError):
+            raise ValueError(f"layer spec #{i} must be a (kind, params) pair, got {item!r}") from None
+        if kind not in _KINDS:
+            raise ValueError(f"layer spec #{i}: unknown kind {kind!r}; known: {sorted(_KINDS)}")
+        cls, defaults, _ = _KINDS[kind]
+        counts[kind] = counts.get(kind, 0) + 1
+        default_name = f"{prefix}output" if kind == "output" else f"{prefix}{kind}{counts[kind]}"
+        kwargs = {**defaults, "name": default_name, **params}
+        shape_in = tuple(x.shape)[1:]
+        too_small = (
+            f"layer {kwargs['name']} ({kind} {params}) cannot take input of shape {shape_in}: "
+            "the images are too small for this architecture"
+        )
+        try:
+            x = cls(**kwargs)(x)
+        except ValueError as exc:
+            if len(shape_in) == 3 and any(w in str(exc) for w in ("size", "<= 0", "negative")):
+                raise ValueError(too_small) from exc
+            raise
+        if len(x.shape) == 4 and any(d is not None and d < 1 for d in x.shape[1:3]):
+            raise ValueError(too_small)
+    return x
+
+
+def build_from_spec(spec: Sequence[LayerSpec], input_shape: Sequence[int], name: str) -> keras.Model:
+    """Build a functional model: Rescaling(1/255) on uint8 pixels, then ``spec``."""
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = keras.layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    outputs = apply_spec(spec, x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def clock_classifier(
+    n_classes: int = 12,
+    input_shape: Sequence[int] = (150, 150, 1),
+    spec: Sequence[LayerSpec] = FINAL_CLASSIFIER,
+    name: str | None = None,
+) -> keras.Model:
+    """The report's clock classifier: ``spec`` with an n_classes-way softmax output."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) == 2:
+        input_shape = input_shape + (1,)
+    spec = with_output(spec, n_classes, activation="softmax")
+    return build_from_spec(spec, input_shape, name or f"clock_classifier_{n_classes}")
+
+
+def prepare_images(x: np.ndarray) -> np.ndarray:
+    """Grayscale images (N, H, W) -> (N, H, W, 1), dtype kept (the model rescales).
+
+    Keeping uint8 costs a quarter of the memory of float32; arrays that already have
+    a channel axis are returned unchanged.
+    """
+    x = np.asarray(x)
+    if x.ndim == 3:
+        return x[..., np.newaxis]
+    if x.ndim == 4:
+        return x
+    raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
+
+
+def spec_rows(spec: Sequence[LayerSpec]) -> list[tuple[str, str]]:
+    """``(Type, Parameters)`` rows in the report's table notation, for documentation."""
+    rows = []
+    for kind, params in spec:
+        shown = {("n" if k in ("filters", "units") else k): v for k, v in params.items() if k != "name"}
+        rows.append((_KINDS[kind][2], ", ".join(f"{k}={v}" for k, v in shown.items())))
+    return rows

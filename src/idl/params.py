@@ -1,0 +1,152 @@
+"""params.yaml: loading, validation, profiles, and what each stage may read.
+
+The same file drives both engines. A stage script declares the dotted keys it
+reads (``PARAMS = ("seed", "clock.split")``); from that one declaration come the
+Snakemake rule's ``params:`` (its rerun trigger), the DVC stage's ``params:``, and
+the :class:`StageParams` view the script gets, which refuses any other key, so
+"depends on exactly the parameters it reads" is checked every time a stage runs.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from idl.errors import ParamsError
+
+SCHEMA = Path(__file__).with_name("params.schema.yaml")
+BASE_PROFILE = "paper"
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: parameter file not found") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: Mapping, overlay: Mapping) -> dict:
+    out = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
+    """Validate against the schema, filling defaults; raise ParamsError naming each bad key."""
+    import jsonschema
+    from snakemake.utils import validate as fill_defaults  # Snakemake's documented validator
+
+    data = copy.deepcopy(dict(raw))
+    # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults.
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=str)
+    if errors:
+        lines = []
+        for err in errors:
+            where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+            lines.append(f"  {where}: {err.message}")
+        raise ParamsError(f"{origin}: invalid parameters:\n" + "\n".join(lines))
+    fill_defaults(data, str(SCHEMA))
+    return data
+
+
+def resolve(raw: Mapping, origin: str = "params.yaml") -> dict:
+    """Validated parameters with the active profile's overlay applied."""
+    base = validate(raw, origin)
+    profile = base["profile"]
+    if profile == BASE_PROFILE:
+        return base
+    overlays = base.get("profiles", {})
+    if profile not in overlays:
+        known = ", ".join([BASE_PROFILE, *overlays]) or BASE_PROFILE
+        raise ParamsError(f"{origin}: profile '{profile}' is not defined (known: {known})")
+    return validate(deep_merge(base, overlays[profile]), f"{origin} (profile {profile})")
+
+
+def get_path(tree: Mapping, dotted: str) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise KeyError(dotted)
+        node = node[part]
+    return node
+
+
+def has_path(tree: Mapping, dotted: str) -> bool:
+    try:
+        get_path(tree, dotted)
+        return True
+    except KeyError:
+        return False
+
+
+def tracked_keys(raw: Mapping, keys: Iterable[str]) -> list[str]:
+    """Every key of the parameter *file* a stage reading ``keys`` depends on.
+
+    The key itself, its override in each profile overlay that sets it, and
+    ``profile``. Both engines track exactly this list, so they agree on what
+    a parameter change reruns.
+    """
+    out = ["profile"]
+    for key in keys:
+        out.append(key)
+        for name in sorted(raw.get("profiles", {}) or {}):
+            over = f"profiles.{name}.{key}"
+            if has_path(raw, over):
+                out.append(over)
+    return list(dict.fromkeys(out))
+
+
+def tracked_values(raw: Mapping, keys: Iterable[str]) -> dict:
+    """Values of :func:`tracked_keys` (missing keys read as None), for Snakemake's params trigger."""
+    out = {}
+    for key in tracked_keys(raw, keys):
+        try:
+            out[key] = get_path(raw, key)
+        except KeyError:
+            out[key] = None
+    return out
+
+
+class StageParams:
+    """The resolved parameters a stage declared, and nothing else."""
+
+    def __init__(self, resolved: Mapping, keys: Iterable[str], origin: str = "params.yaml"):
+        self._resolved = resolved
+        self.keys = tuple(keys)
+        self.origin = origin
+        for key in self.keys:
+            if not has_path(resolved, key):
+                raise ParamsError(f"{origin}: the stage reads '{key}', which is not defined")
+
+    @property
+    def profile(self) -> str:
+        return self._resolved["profile"]
+
+    def __getitem__(self, dotted: str) -> Any:
+        if not any(dotted == k or dotted.startswith(k + ".") for k in self.keys):
+            raise KeyError(
+                f"'{dotted}' is not among this stage's declared parameters {list(self.keys)}; "
+                "declare it in the script's PARAMS so both engines rerun the stage when it changes"
+            )
+        return copy.deepcopy(get_path(self._resolved, dotted))
+
+
+def load_stage_params(path: str | Path, keys: Iterable[str]) -> StageParams:
+    raw = read_yaml(path)
+    return StageParams(resolve(raw, str(path)), keys, str(path))

@@ -1,0 +1,75 @@
+"""Figures shared by all tasks: learning curves like the report's Figures 1-3.
+
+Figures are drawn on a bare ``matplotlib.figure.Figure`` (Agg canvas, no pyplot
+global state) and written atomically, so a failed plot never leaves a half PNG.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from idl.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def _epochs(df: pd.DataFrame):
+    """1-based epoch numbers (Keras logs count from 0; the report from 1)."""
+    return df["epoch"] + 1 if "epoch" in df else pd.RangeIndex(1, len(df) + 1)
+
+
+def _save(fig: Figure, path: str | Path) -> None:
+    FigureCanvasAgg(fig)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+
+
+def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
+                    metrics: Sequence[str] = ("loss", "accuracy")) -> None:
+    """Training vs validation curve per epoch, one panel per metric, saved as PNG.
+
+    Metrics missing from the history are skipped with a log message; a history
+    without any of them raises ``ValueError``.
+    """
+    present = [m for m in metrics if m in history_df or f"val_{m}" in history_df]
+    for m in set(metrics) - set(present):
+        log.info("learning curves %s: no column %r in the history, panel left out", path, m)
+    if not present:
+        raise ValueError(f"history has none of the metrics {list(metrics)}; columns: {list(history_df.columns)}")
+    fig = Figure(figsize=(4.5 * len(present), 3.5))
+    axes = fig.subplots(1, len(present), squeeze=False)[0]
+    x = _epochs(history_df)
+    for ax, m in zip(axes, present):
+        if m in history_df:
+            ax.plot(x, history_df[m], label="training")
+        if f"val_{m}" in history_df:
+            ax.plot(x, history_df[f"val_{m}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(m)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def compare_curves(histories: Mapping[str, pd.DataFrame], path: str | Path, title: str,
+                   metric: str = "val_accuracy") -> None:
+    """One metric of several runs on one axis (the report's Figure 3), saved as PNG."""
+    usable = {k: df for k, df in histories.items() if metric in df}
+    if not usable:
+        raise ValueError(f"none of the histories has a column {metric!r}")
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
+    for label, df in usable.items():
+        ax.plot(_epochs(df), df[metric], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+    _save(fig, path)

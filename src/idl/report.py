@@ -1,0 +1,160 @@
+"""The results page: our numbers beside the report's, in Markdown and HTML.
+
+The page is built once as a list of blocks and rendered twice, so the Markdown and
+the HTML always say the same thing.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from idl.io import write_text
+from idl.report_numbers import CLOCK
+
+
+@dataclass
+class Page:
+    title: str
+    blocks: list = field(default_factory=list)
+
+    def h(self, text, level=2):
+        self.blocks.append(("h", level, text))
+
+    def p(self, text):
+        self.blocks.append(("p", text))
+
+    def table(self, header, rows):
+        self.blocks.append(("table", header, rows))
+
+    def image(self, path, caption):
+        self.blocks.append(("img", path, caption))
+
+    def markdown(self) -> str:
+        out = [f"# {self.title}", ""]
+        for b in self.blocks:
+            if b[0] == "h":
+                out += ["#" * b[1] + " " + b[2], ""]
+            elif b[0] == "p":
+                out += [b[1], ""]
+            elif b[0] == "table":
+                out.append("| " + " | ".join(b[1]) + " |")
+                out.append("|" + "|".join("---" for _ in b[1]) + "|")
+                out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in b[2]]
+                out.append("")
+            elif b[0] == "img":
+                out += [f"![{b[2]}]({b[1]})", "", f"*{b[2]}*", ""]
+        return "\n".join(out)
+
+    def html(self) -> str:
+        e = html.escape
+        body = [f"<h1>{e(self.title)}</h1>"]
+        for b in self.blocks:
+            if b[0] == "h":
+                body.append(f"<h{b[1]}>{e(b[2])}</h{b[1]}>")
+            elif b[0] == "p":
+                body.append(f"<p>{_inline_code(e(b[1]))}</p>")
+            elif b[0] == "table":
+                head = "".join(f"<th>{e(c)}</th>" for c in b[1])
+                rows = "".join("<tr>" + "".join(f"<td>{e(_cell(c))}</td>" for c in r) + "</tr>" for r in b[2])
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            elif b[0] == "img":
+                body.append(f'<figure><img src="{e(b[1])}" alt="{e(b[2])}"><figcaption>{e(b[2])}</figcaption></figure>')
+        style = (
+            "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.45}"
+            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:right}"
+            "th{background:#eee}td:first-child,th:first-child{text-align:left}img{max-width:100%}"
+            "figcaption{font-style:italic;color:#444}code{background:#f3f3f3;padding:0 .2em}"
+        )
+        return (
+            "<!doctype html>\n<html><head><meta charset='utf-8'>"
+            f"<title>{e(self.title)}</title><style>{style}</style></head><body>\n"
+            + "\n".join(body)
+            + "\n</body></html>\n"
+        )
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _inline_code(text: str) -> str:
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def describe_data(raw_dir: Path) -> tuple[str, bool]:
+    """A sentence on where the clock data came from, and whether it is synthetic."""
+    src_file = Path(raw_dir) / "SOURCE.json"
+    src = _read_json(src_file) if src_file.exists() else {}
+    if src.get("source") == "synthetic":
+        return (
+            f"generated clocks (`idl.clock.synth`, {src.get('per_minute')} per minute, "
+            f"{src.get('size')}x{src.get('size')} px, seed {src.get('seed')}), NOT the course data",
+            True,
+        )
+    where = src.get("url") or src.get("kaggle") or src.get("local") or "unknown source"
+    return f"the course data from `{where}`", False
+
+
+def write_results_page(
+    out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models
+) -> None:
+    out_dir = Path(out_dir)
+    page = Page("IDL assignment 1, reproduced")
+    data_sentence, synthetic = describe_data(clock_raw)
+    page.p(
+        f"Parameter profile `{profile}`. "
+        + ("Every dataset is a generated offline stand-in and every budget is small: these numbers show "
+           "that the pipeline runs end to end, not what the report's models reach."
+           if profile != "paper" else "The report's own settings.")
+    )
+
+    page.h("Task 2: telling the time")
+    page.p(f"Data: {data_sentence}. Test split: held-out clocks never seen in training.")
+    rows = []
+    for name in sorted(models):
+        mdir = Path(clock_results) / "models" / name
+        metrics = _read_json(mdir / "metrics.json")
+        hist = pd.read_csv(mdir / "history.csv")
+        ref = CLOCK.get(name, {})
+        rows.append([
+            f"{name} ({ref.get('what', models[name]['architecture'])})",
+            100.0 * metrics["accuracy"], ref.get("accuracy"),
+            metrics["cse_mean"], ref.get("cse_mean"),
+            metrics["cse_median"],
+            f"{len(hist)} / {train_cfg['epochs']}", ref.get("epochs"),
+        ])
+    page.table(
+        ["model", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
+         "median CSE min (ours)", "epochs run / max (ours)", "epochs (report)"],
+        rows,
+    )
+    budget = (
+        f"Budget: up to {train_cfg['epochs']} epochs, batch {train_cfg['batch_size']}, Nadam at "
+        f"{train_cfg['learning_rate']:g} halving every {train_cfg['lr_halving_epochs']:g} epochs, early stopping "
+        f"on the training loss with patience {train_cfg['patience']}."
+    )
+    page.p(budget + (" Synthetic data: not comparable with the report's numbers." if synthetic else ""))
+    page.p("CSE: common-sense error, the shorter way round the dial in minutes; a class is read back as the "
+           "centre of its interval, so n_c = 12 cannot go below a mean of 15 minutes.")
+
+    page.h("Figures")
+    for fig in figures:
+        rel = os.path.relpath(Path(fig), out_dir)
+        page.image(rel, Path(fig).stem.replace("_", " "))
+
+    write_text(out_dir / "index.md", page.markdown())
+    write_text(out_dir / "index.html", page.html())

@@ -1,0 +1,384 @@
+"""The project's one training entry point: seeded, resumable, written atomically.
+
+Every model of the project is trained through :func:`train` so that all of them
+share the report's recipe (Nadam, a learning rate halving every
+``lr_halving_epochs`` epochs, early stopping on the *training* loss) and the same
+guarantees:
+
+* **Resume.** A run killed part-way (Ctrl-C, out of time on a cluster) continues
+  from its last finished epoch when rerun with the same settings. The state lives
+  in ``state_dir`` (outside the declared outputs, so no workflow engine deletes it):
+  ``backup/`` (Keras ``BackupAndRestore``: weights, optimizer state incl. its step
+  counter, epoch), ``last.keras`` (the model after the last finished epoch),
+  ``history.csv`` (one row per finished epoch, appended) and ``settings.json``.
+  State written under different settings is discarded, never resumed.
+  Early stopping's counters are rebuilt from the saved history, so a resumed run
+  stops where an uninterrupted one would; dropout masks and batch order after the
+  resume point differ from an uninterrupted run (Keras does not save RNG state).
+* **Outputs.** ``out_dir/model.keras`` and ``out_dir/history.csv`` appear only
+  when training has finished, each written atomically; then ``state_dir`` is
+  cleared so a later rerun with changed parameters starts fresh.
+* **Reproducibility.** The same seed gives the same history on the same machine
+  (on TensorFlow op determinism is switched on). Pass a zero-argument model
+  factory instead of a model to have the initial weights seeded too.
+
+Threads: TensorFlow fixes its thread pools when it first runs an op, so a command
+line should call :func:`configure_threads` before building any model; ``train``'s
+``threads`` argument only works if nothing has run yet.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import math
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+
+from idl.io import atomic_path, write_json
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = {
+    "nadam": keras.optimizers.Nadam,
+    "adam": keras.optimizers.Adam,
+    "sgd": keras.optimizers.SGD,
+    "rmsprop": keras.optimizers.RMSprop,
+}
+
+# Files train() keeps in state_dir; only these are ever deleted there.
+_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE = "backup", "last.keras", "history.csv", "settings.json", "completed.json"
+
+
+# --------------------------------------------------------------------------- setup
+
+def _is_tensorflow() -> bool:
+    return keras.backend.backend() == "tensorflow"
+
+
+def configure_threads(n: int | None) -> bool:
+    """Limit the backend's CPU threads to ``n`` (None: leave the default).
+
+    Call it first thing in a command line: TensorFlow refuses once it has run an op.
+    Returns True if the setting took effect; other backends only log.
+    """
+    if not n:
+        return False
+    if not _is_tensorflow():
+        log.info("threads=%d requested; the %s backend is left at its default", n, keras.backend.backend())
+        return False
+    import tensorflow as tf  # infrastructure only: thread pools have no Keras API
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(n))
+        tf.config.threading.set_inter_op_parallelism_threads(int(n))
+    except RuntimeError as exc:
+        log.warning("could not set threads=%d (%s); call configure_threads() before building models", n, exc)
+        return False
+    log.info("TensorFlow limited to %d intra-op and %d inter-op threads", n, n)
+    return True
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the backend; on TensorFlow also make ops deterministic."""
+    keras.utils.set_random_seed(int(seed))
+    if _is_tensorflow():
+        import tensorflow as tf  # infrastructure only: determinism switch has no Keras API
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def lr_schedule(learning_rate: float, lr_halving_epochs: float | None, steps_per_epoch: int):
+    """The report's schedule: the rate halves every ``lr_halving_epochs`` epochs (smoothly).
+
+    ``None`` gives a constant rate.
+    """
+    if lr_halving_epochs is None:
+        return float(learning_rate)
+    if lr_halving_epochs <= 0:
+        raise ValueError(f"lr_halving_epochs must be positive, got {lr_halving_epochs}")
+    return keras.optimizers.schedules.ExponentialDecay(
+        initial_learning_rate=float(learning_rate),
+        decay_steps=float(lr_halving_epochs) * int(steps_per_epoch),
+        decay_rate=0.5,
+    )
+
+
+def make_optimizer(name: str, learning_rate: float | None, lr_halving_epochs: float | None, steps_per_epoch: int):
+    """Optimizer ``name`` with default parameters except the (scheduled) learning rate.
+
+    ``learning_rate=None`` takes that optimizer's own Keras default.
+    """
+    try:
+        cls = OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(OPTIMIZERS)}") from None
+    if learning_rate is None:
+        learning_rate = inspect.signature(cls).parameters["learning_rate"].default
+    return cls(learning_rate=lr_schedule(learning_rate, lr_halving_epochs, steps_per_epoch))
+
+
+# ------------------------------------------------------------------- fingerprints
+
+def _n_rows(x) -> int:
+    return len(keras.tree.flatten(x)[0])
+
+
+def _describe_data(x) -> Any:
+    """Shapes, dtypes and a content hash of (nested) arrays: data changes void a backup."""
+    if x is None:
+        return None
+
+    def one(a):
+        a = np.ascontiguousarray(a)
+        return {"shape": list(a.shape), "dtype": str(a.dtype), "blake2b": hashlib.blake2b(a.data, digest_size=16).hexdigest()}
+
+    return keras.tree.map_structure(one, x)
+
+
+def _describe(obj) -> Any:
+    """JSON-able description of a loss/metric spec (strings, objects, nested)."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k): _describe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_describe(v) for v in obj]
+    desc = {"class": type(obj).__name__}
+    if hasattr(obj, "get_config"):
+        try:
+            desc["config"] = json.loads(json.dumps(obj.get_config(), default=str))
+        except Exception:  # noqa: BLE001 - a description is best effort
+            pass
+    elif callable(obj):
+        desc["class"] = getattr(obj, "__name__", desc["class"])
+    return desc
+
+
+def _walk_layers(layer):
+    for sub in getattr(layer, "layers", []):
+        yield sub
+        yield from _walk_layers(sub)
+
+
+def model_fingerprint(model: keras.Model) -> str:
+    """Hash of a model's architecture, independent of Keras' auto-generated names."""
+    parts = []
+    for layer in [model, *_walk_layers(model)]:
+        try:
+            config = dict(layer.get_config())
+            config.pop("name", None)
+            if layer is model:  # functional configs list layers by name: keep classes only
+                config = {k: v for k, v in config.items() if k not in ("layers", "input_layers", "output_layers")}
+        except Exception:  # noqa: BLE001 - subclassed models may not have a config
+            config = {}
+        weights = [list(w.shape) for w in layer.weights] if layer is not model else []
+        parts.append([type(layer).__name__, config, weights])
+    parts.append([list(w.shape) for w in model.weights])
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------ history
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """A history CSV with exactly one row per epoch (the last written wins).
+
+    A resumed run may repeat the epoch it was killed in; its rerun is the one kept.
+    """
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # created by a run killed in its first epoch
+        return pd.DataFrame({"epoch": pd.Series(dtype=int)})
+    if df.empty:
+        return df
+    df = df.drop_duplicates(subset="epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+    df["epoch"] = df["epoch"].astype(int)
+    return df[_ordered_columns(df.columns)]
+
+
+def _ordered_columns(columns) -> list[str]:
+    """epoch, loss, other training metrics, their val_ twins, learning_rate, the rest."""
+    cols = [c for c in columns if c != "epoch"]
+    train = [c for c in cols if not c.startswith("val_") and c != "learning_rate"]
+    train = [c for c in train if c == "loss"] + [c for c in train if c != "loss"]
+    val = [f"val_{c}" for c in train if f"val_{c}" in cols]
+    rest = [c for c in cols if c not in train and c not in val and c != "learning_rate"]
+    lr = ["learning_rate"] if "learning_rate" in cols else []
+    return ["epoch", *train, *val, *lr, *rest]
+
+
+# ---------------------------------------------------------------------- callbacks
+
+class _LogLearningRate(keras.callbacks.Callback):
+    """Adds the learning rate used at the start of each epoch to the epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = self._lr
+
+
+class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping that, on resume, replays the saved epochs to rebuild its counters."""
+
+    def __init__(self, history_path: Path, **kwargs):
+        super().__init__(**kwargs)
+        self._history_path = history_path
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        # BackupAndRestore runs first and sets the epoch fit() resumes from.
+        start = int(getattr(self.model, "_initial_epoch", None) or 0)
+        if start and self._history_path.exists():
+            past = read_history(self._history_path)
+            try:
+                for row in past[past["epoch"] < start].to_dict("records"):
+                    super().on_epoch_end(int(row["epoch"]), row)
+            except ValueError as exc:  # direction of a custom monitor unknown before training
+                log.warning("early stopping restarts its patience count on resume: %s", exc)
+                super().on_train_begin(logs)
+            self.model.stop_training = False
+
+
+# -------------------------------------------------------------------------- state
+
+def _clear_state(state_dir: Path) -> None:
+    for name in (_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE):
+        p = state_dir / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+    try:
+        state_dir.rmdir()
+    except OSError:
+        pass  # not empty (someone else's files) or already gone
+
+
+def _prepare_state(state_dir: Path, settings: dict) -> None:
+    """Keep state from a run with the same settings; discard anything else."""
+    settings = json.loads(json.dumps(settings))  # normalise as it will read back
+    path = state_dir / _SETTINGS
+    has_state = any((state_dir / n).exists() for n in (_BACKUP, _LAST, _HISTORY, _DONE))
+    if path.exists() or has_state:
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = None
+        if old != settings:
+            changed = sorted(k for k in settings if old is None or old.get(k) != settings[k])
+            log.warning("discarding training state in %s: it was made with different settings (%s)",
+                        state_dir, ", ".join(changed) or "unreadable settings.json")
+            _clear_state(state_dir)
+        elif has_state:
+            log.info("resuming from training state in %s", state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    write_json(path, settings)
+
+
+# -------------------------------------------------------------------------- train
+
+def train(
+    model: keras.Model | Callable[[], keras.Model],
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    *,
+    out_dir: str | Path,
+    state_dir: str | Path,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float | None,
+    lr_halving_epochs: float | None,
+    optimizer: str = "nadam",
+    loss,
+    metrics: Sequence | dict | None = None,
+    loss_weights=None,
+    early_stopping_monitor: str = "loss",
+    patience: int | None = 5,
+    seed: int = 0,
+    threads: int | None = None,
+    progress: bool = True,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> pd.DataFrame:
+    """Train ``model`` the report's way; write ``model.keras`` and ``history.csv``.
+
+    ``model`` may be a zero-argument factory, called after seeding so the initial
+    weights are reproducible too. ``patience=None`` disables early stopping;
+    ``lr_halving_epochs=None`` keeps the rate constant. ``callbacks`` are run after
+    the project's own (tests use them to interrupt a run). Returns the history, one
+    row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
+    """
+    out_dir, state_dir = Path(out_dir), Path(state_dir)
+    if threads:
+        configure_threads(threads)
+    set_seed(seed)
+    if not isinstance(model, keras.Model):
+        model = model()
+    n_train = _n_rows(x_train)
+    if n_train == 0:
+        raise ValueError("x_train is empty")
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    if not model.built:
+        model(keras.tree.map_structure(lambda a: np.asarray(a[:1]), x_train))
+
+    settings = {
+        "epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": learning_rate,
+        "lr_halving_epochs": lr_halving_epochs, "optimizer": optimizer.lower(), "loss": _describe(loss),
+        "loss_weights": _describe(loss_weights), "metrics": _describe(metrics),
+        "early_stopping_monitor": early_stopping_monitor, "patience": patience, "seed": int(seed),
+        "model": model_fingerprint(model), "backend": keras.backend.backend(),
+        "data": {name: _describe_data(a) for name, a in
+                 (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
+    }
+    _prepare_state(state_dir, settings)
+
+    model.compile(
+        optimizer=make_optimizer(optimizer, learning_rate, lr_halving_epochs, steps_per_epoch),
+        loss=loss, metrics=metrics, loss_weights=loss_weights,
+    )
+    history_path = state_dir / _HISTORY
+    if (state_dir / _DONE).exists():
+        log.info("training had finished in %s; writing its outputs", state_dir)
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(state_dir / _LAST)
+    else:
+        cbs: list[keras.callbacks.Callback] = [
+            _LogLearningRate(),
+            # CSV before the backup: a kill between the two repeats an epoch (read_history
+            # keeps its rerun) instead of losing one.
+            keras.callbacks.CSVLogger(str(history_path), append=True),
+            keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP)),
+            keras.callbacks.ModelCheckpoint(str(state_dir / _LAST), save_freq="epoch"),
+        ]
+        if patience is not None:
+            mode = "min" if "loss" in early_stopping_monitor else "auto"
+            cbs.append(_ResumableEarlyStopping(history_path, monitor=early_stopping_monitor, mode=mode,
+                                               patience=int(patience), restore_best_weights=False, verbose=1))
+        cbs.extend(callbacks)
+        validation = None if x_val is None else (x_val, y_val)
+        try:
+            model.fit(x_train, y_train, validation_data=validation, epochs=int(epochs), batch_size=int(batch_size),
+                      shuffle=True, callbacks=cbs, verbose=1 if progress else 2)
+        except BaseException:
+            log.warning("training interrupted; rerun with the same settings to resume from %s", state_dir)
+            raise
+        write_json(state_dir / _DONE, {"epochs_run": len(read_history(history_path))})
+
+    history = read_history(history_path)
+    with atomic_path(out_dir / "model.keras") as model_tmp, atomic_path(out_dir / "history.csv") as hist_tmp:
+        history.to_csv(hist_tmp, index=False)
+        model.save(model_tmp)
+    log.info("trained %d epochs; wrote %s and %s", len(history), out_dir / "model.keras", out_dir / "history.csv")
+    _clear_state(state_dir)
+    return history

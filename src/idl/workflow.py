@@ -1,0 +1,178 @@
+"""What ties the two engines together: each stage's code, parameters and command.
+
+Snakemake rules call :func:`code_deps` and :func:`tracked` for their inputs and
+params; ``python -m idl.dvcgen`` walks the Snakemake DAG and writes ``dvc.yaml``
+from the very same jobs, so the pipeline is described in one place.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from idl import params as P
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+SCRIPTS = ROOT / "scripts"
+OVERRIDE_DIR = Path(".snakemake") / "idl-params"
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of an ``idl`` module, or None for third-party modules."""
+    if module != "idl" and not module.startswith("idl."):
+        return None
+    base = SRC.joinpath(*module.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.exists():
+            return cand
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@lru_cache(maxsize=None)
+def code_deps(script: str) -> tuple[str, ...]:
+    """The script plus every ``idl`` source file it imports, transitively (relative paths).
+
+    Static (AST) so it needs no import of TensorFlow; parent packages'
+    ``__init__.py`` are included because Python runs them on import.
+    """
+    start = SCRIPTS / f"{script}.py"
+    if not start.exists():
+        raise FileNotFoundError(f"no stage script {start}")
+    seen: set[Path] = set()
+    todo = [start]
+    for sibling in ("_bootstrap",):
+        if (SCRIPTS / f"{sibling}.py").exists():
+            todo.append(SCRIPTS / f"{sibling}.py")
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in _imports(path):
+            parts = module.split(".")
+            for i in range(1, len(parts) + 1):
+                f = _module_file(".".join(parts[:i]))
+                if f is not None and f not in seen:
+                    todo.append(f)
+    data = [p for p in seen if p.suffix == ".py"]
+    data += [SRC / "idl" / "params.schema.yaml"] if (SRC / "idl" / "params.py") in seen else []
+    return tuple(sorted(str(p.relative_to(ROOT)) for p in data))
+
+
+@lru_cache(maxsize=None)
+def declared_params(script: str) -> tuple[str, ...]:
+    """The ``PARAMS`` tuple a stage script declares (read statically)."""
+    path = SCRIPTS / f"{script}.py"
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets
+        ):
+            return tuple(ast.literal_eval(node.value))
+    raise ValueError(f"{path} declares no PARAMS tuple")
+
+
+def stage_keys(script: str, wildcards: Mapping[str, str] | None = None) -> list[str]:
+    return [k.format(**dict(wildcards or {})) for k in declared_params(script)]
+
+
+def tracked(config: Mapping, script: str, wildcards: Mapping[str, str] | None = None) -> dict:
+    """Parameter values a stage's outputs depend on: Snakemake's params trigger, DVC's params."""
+    return P.tracked_values(config, stage_keys(script, wildcards))
+
+
+def params_file_for(config: Mapping, params_path: str | Path = "params.yaml") -> str:
+    """``params.yaml`` when Snakemake's config is exactly that file, else a written override.
+
+    With ``--config`` overrides the stages must see the overridden values, yet the
+    run must not be recorded in DVC as if params.yaml had produced it: the stages
+    then read a content-addressed copy of the effective config.
+    """
+    from_file = P.validate(P.read_yaml(params_path), str(params_path))
+    effective = P.validate(config, "config")
+    if effective == from_file:
+        return str(params_path)
+    text = yaml.safe_dump(effective, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    path = OVERRIDE_DIR / f"params-{digest}.yaml"
+    if not path.exists():
+        from idl.io import write_text
+
+        write_text(path, "# Effective parameters of a Snakemake run with --config overrides.\n" + text)
+    return str(path)
+
+
+def is_override(params_file: str) -> bool:
+    return Path(params_file).parts[:2] == OVERRIDE_DIR.parts
+
+
+SCHEMA_PATH = P.SCHEMA
+
+
+def dvc_stage_outputs(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, list[str]]:
+    """Stage name -> the paths it outputs (outs, metrics, plots), read from dvc.yaml."""
+    stages = yaml.safe_load(Path(dvc_yaml).read_text()).get("stages", {})
+    out = {}
+    for name, stage in stages.items():
+        paths = []
+        for section in ("outs", "metrics", "plots"):
+            for entry in stage.get(section, []) or []:
+                paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+        out[name] = paths
+    return out
+
+
+def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
+    """After a successful Snakemake run, record its outputs in dvc.lock (``dvc commit``).
+
+    Only when this is a DVC repository and the run used params.yaml as it is: a run with
+    ``--config`` overrides did not come from params.yaml and must not be recorded as if it had.
+    Returns whether anything was recorded.
+    """
+    import logging
+    import shutil
+    import subprocess
+
+    log = logging.getLogger("idl.workflow")
+    root = Path(root)
+    if not (root / ".dvc").is_dir() or not (root / "dvc.yaml").exists():
+        return False
+    if is_override(params_file):
+        print(
+            "idl: this run used --config overrides, so its outputs are NOT recorded in DVC "
+            "(dvc status will list them as changed). Put the values in params.yaml to record a run.",
+            file=sys.stderr,
+        )
+        return False
+    dvc = shutil.which("dvc")
+    if dvc is None:
+        log.warning("dvc is not installed: outputs not recorded in dvc.lock")
+        return False
+    complete = [
+        name
+        for name, paths in dvc_stage_outputs(root / "dvc.yaml").items()
+        if paths and all((root / p).exists() for p in paths)
+    ]
+    if not complete:
+        return False
+    print(f"idl: recording {len(complete)} finished stages in DVC (dvc commit)", file=sys.stderr)
+    subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root, check=True)
+    return True
+
