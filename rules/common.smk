@@ -35,8 +35,7 @@ def prepared_dir(dataset):
     return f"resources/prepared/{dataset}"
 
 
-def clock_model_dir(model):
-    return f"results/clock/models/{model}"
+CLOCK_MODEL_DIR = "results/clock/models/{model}"  # {model} is a wildcard
 
 
 CLOCK_SPLIT = "results/clock/split"
@@ -50,12 +49,25 @@ def code(script):
 
 
 def tracked(script):
-    """Input function: the parameter values the stage reads (Snakemake's params rerun trigger)."""
+    """Params function: the parameter values the stage reads; dvc.yaml takes its keys from here."""
 
     def values(wildcards):
         return W.tracked(config, script, wildcards)
 
     return values
+
+
+def params_input(script):
+    """Input function: a file of the stage's parameter values, rewritten only when they change.
+
+    This is the rerun trigger for parameters (the built-in `params` trigger is off in
+    profiles/default, because it would disagree with runs made by `dvc repro`).
+    """
+
+    def path(wildcards):
+        return W.stage_params_file(config, PARAMS_FILE, script, wildcards)
+
+    return path
 
 
 def final_outputs():
@@ -64,3 +76,27 @@ def final_outputs():
         + [prepared_dir(d) for d in PREPARED]
         + [f"{REPORT_DIR}/index.html"]
     )
+
+
+def report_figures():
+    return (
+        ["results/clock/figures/samples.png"]
+        + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_MODELS)
+        + expand("results/data/{dataset}_downsampling.png", dataset=PREPARED)
+    )
+
+
+def folder_of_output(name):
+    """Params function: the folder holding a named output (commands take folders)."""
+
+    def folder(wildcards, output):
+        return str(Path(output[name]).parent)
+
+    return folder
+
+
+def folder_of_input(name):
+    def folder(wildcards, input):
+        return str(Path(input[name]).parent)
+
+    return folder

@@ -4,6 +4,7 @@
 rule acquire:
     input:
         code=code("acquire"),
+        param_values=params_input("acquire"),
     output:
         directory(raw_dir("{dataset}")),
     params:
@@ -22,6 +23,7 @@ rule prepare_images:
     input:
         raw=raw_dir("{dataset}"),
         code=code("prepare_images"),
+        param_values=params_input("prepare_images"),
     output:
         data=directory(prepared_dir("{dataset}")),
         figure="results/data/{dataset}_downsampling.png",

@@ -4,24 +4,24 @@
 rule report:
     input:
         clock_raw=raw_dir("clock"),
-        metrics=expand(clock_model_dir("{model}") + "/metrics.json", model=CLOCK_MODELS),
-        figures=["results/clock/figures/samples.png"]
-        + expand(clock_model_dir("{model}") + "/learning_curves.png", model=CLOCK_MODELS)
-        + expand("results/data/{dataset}_downsampling.png", dataset=PREPARED),
+        metrics=expand(f"{CLOCK_MODEL_DIR}/metrics.json", model=CLOCK_MODELS),
+        figures=report_figures(),
         code=code("report"),
+        param_values=params_input("report"),
     output:
         md=f"{REPORT_DIR}/index.md",
         html=f"{REPORT_DIR}/index.html",
     params:
         file=PARAMS_FILE,
         tracked=tracked("report"),
+        out_dir=folder_of_output("html"),
     conda:
         "../envs/idl.yaml"
     log:
         "logs/report.log",
     shell:
         "python scripts/report.py --params {params.file} --clock-raw {input.clock_raw} "
-        "--clock-results results/clock --figures {input.figures} --out " + REPORT_DIR + " --log {log}"
+        "--clock-results results/clock --figures {input.figures} --out {params.out_dir} --log {log}"
 
 
 onsuccess:

@@ -118,7 +118,8 @@ def test_split_with_one_row_per_minute_still_matches_fractions():
     assert [len(split[p]) for p in ("train", "val", "test")] == [432, 144, 144]
 
 
-@pytest.mark.parametrize("fractions", [(0.8, 0.1, 0.2), (0.9, 0.1, 0.0), (1.0, 0.1, -0.1), (0.5, 0.5)])
+@pytest.mark.parametrize("fractions",
+                         [(0.8, 0.1, 0.2), (0.9, 0.1, 0.0), (1.0, 0.1, -0.1), (0.5, 0.5)])
 def test_split_refuses_bad_fractions(fractions):
     with pytest.raises(ValueError, match="fractions"):
         split_indices(course_labels(1), fractions=fractions)

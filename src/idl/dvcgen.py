@@ -78,7 +78,8 @@ def stages_from_jobs(jobs) -> tuple[dict, list, list]:
         named_out = dict(job.output.items())
         metric_paths = [str(named_out["metrics"])] if "metrics" in named_out else []
         outs = [p for p in _plain(job.output) if p not in metric_paths]
-        deps = list(dict.fromkeys(_plain(job.input)))
+        # the per-stage parameter files under .snakemake/ are Snakemake's trigger; DVC tracks params itself
+        deps = [d for d in dict.fromkeys(_plain(job.input)) if not d.startswith(".snakemake/")]
         stage = {"cmd": job.shellcmd.strip()}
         stage["deps"] = deps
         stage["params"] = list(tracked)

@@ -216,8 +216,14 @@ def _ordered_columns(columns) -> list[str]:
 
 # ---------------------------------------------------------------------- callbacks
 
-class _LogLearningRate(keras.callbacks.Callback):
-    """Adds the learning rate used at the start of each epoch to the epoch's logs."""
+class _EpochLog(keras.callbacks.Callback):
+    """Adds the learning rate at the start of each epoch to its logs; notes the last epoch.
+
+    The last epoch lets train() drop history rows a killed earlier attempt wrote
+    beyond the point where the resumed run ended.
+    """
+
+    last_epoch: int | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
@@ -225,6 +231,7 @@ class _LogLearningRate(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = self._lr
+        self.last_epoch = int(epoch)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -279,7 +286,7 @@ def _prepare_state(state_dir: Path, settings: dict) -> None:
             log.warning("discarding training state in %s: it was made with different settings (%s)",
                         state_dir, ", ".join(changed) or "unreadable settings.json")
             _clear_state(state_dir)
-        elif has_state:
+        elif (state_dir / _BACKUP).exists():
             log.info("resuming from training state in %s", state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, settings)
@@ -352,13 +359,16 @@ def train(
         log.info("training had finished in %s; writing its outputs", state_dir)
         model.optimizer.build(model.trainable_variables)
         model.load_weights(state_dir / _LAST)
+        last_epoch = json.loads((state_dir / _DONE).read_text())["last_epoch"]
     else:
+        epoch_log = _EpochLog()
         cbs: list[keras.callbacks.Callback] = [
-            _LogLearningRate(),
+            epoch_log,
             # CSV before the backup: a kill between the two repeats an epoch (read_history
             # keeps its rerun) instead of losing one.
             keras.callbacks.CSVLogger(str(history_path), append=True),
-            keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP)),
+            # double_checkpoint: a kill while the backup is written falls back to the one before.
+            keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
             keras.callbacks.ModelCheckpoint(str(state_dir / _LAST), save_freq="epoch"),
         ]
         if patience is not None:
@@ -373,9 +383,12 @@ def train(
         except BaseException:
             log.warning("training interrupted; rerun with the same settings to resume from %s", state_dir)
             raise
-        write_json(state_dir / _DONE, {"epochs_run": len(read_history(history_path))})
+        last_epoch = epoch_log.last_epoch
+        write_json(state_dir / _DONE, {"last_epoch": last_epoch})
 
     history = read_history(history_path)
+    if last_epoch is not None:
+        history = history[history["epoch"] <= last_epoch].reset_index(drop=True)
     with atomic_path(out_dir / "model.keras") as model_tmp, atomic_path(out_dir / "history.csv") as hist_tmp:
         history.to_csv(hist_tmp, index=False)
         model.save(model_tmp)

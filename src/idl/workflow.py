@@ -176,3 +176,42 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root, check=True)
     return True
 
+
+
+STAGE_PARAMS_DIR = Path(".snakemake") / "idl-stage-params"
+
+
+def stage_params_file(config: Mapping, params_file: str, script: str, wildcards: Mapping[str, str]) -> str:
+    """A small file holding the parameter values one Snakemake job reads: its params rerun trigger.
+
+    Snakemake's own ``params`` trigger compares with what *Snakemake* last ran, so after
+    ``dvc repro`` ran a stage with new values it would run it again. A file compared by
+    modification time agrees with DVC instead: it is rewritten only when the values change,
+    stamped with the time the parameter file itself was edited, so outputs that either engine
+    made after that edit count as up to date. Switching between params.yaml and a ``--config``
+    override stamps it "now", since outputs made under the other file are stale either way.
+    """
+    import json
+    import os
+    import time
+
+    from idl.io import write_text
+
+    values = tracked(config, script, wildcards)
+    name = "_".join([script] + [str(wildcards[k]) for k in sorted(wildcards.keys())])
+    path = STAGE_PARAMS_DIR / f"{name}.json"
+    text = json.dumps({"params_file": params_file, "values": values}, sort_keys=True, indent=1) + "\n"
+    if path.exists():
+        old = path.read_text()
+        if old == text:
+            return str(path)
+        try:
+            same_source = json.loads(old).get("params_file") == params_file
+        except ValueError:
+            same_source = False
+    else:
+        same_source = True
+    write_text(path, text)
+    stamp = os.stat(params_file).st_mtime if same_source else time.time()
+    os.utime(path, (stamp, stamp))
+    return str(path)

@@ -1,6 +1,6 @@
 """Synthetic "tell the time" clocks in the course's data format.
 
-The course data (18,000 photographs-like renders of one wall clock) may be
+The course data (18,000 photograph-like images of one wall clock) may be
 unavailable; this generator makes images that look like it, so the whole clock
 pipeline can run and be tested without it. It draws one clock model (dark rim,
 white face, numerals 1-12, minute ticks, an hour hand that advances with the
@@ -173,7 +173,8 @@ def _view_homographies(dial: _Dial, out_side: float,
     normalise = np.array([[1 / R, 0, -c / R], [0, 1 / R, -c / R], [0, 0, 1.0]])
     maps = []
     for push in (0.0, depth):  # +z of the dial points away from the camera, into the wall
-        plane = np.column_stack([rot[:, 0], rot[:, 1], np.array([0.0, 0.0, distance]) + push * rot[:, 2]])
+        origin = np.array([0.0, 0.0, distance]) + push * rot[:, 2]
+        plane = np.column_stack([rot[:, 0], rot[:, 1], origin])
         maps.append(camera @ plane @ normalise)
     return maps[0], maps[1]
 
@@ -196,7 +197,10 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int | tuple[int, i
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel coordinates scaled to [-1, 1]."""
     t = np.linspace(-1.0, 1.0, size, dtype=np.float32)
-    return np.meshgrid(t, t)
+    xx, yy = np.meshgrid(t, t)
+    xx.setflags(write=False)  # shared by every render: guard against in-place edits
+    yy.setflags(write=False)
+    return xx, yy
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -204,7 +208,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     xx, yy = _grid(size)
     kind = rng.choice(3, p=[0.45, 0.35, 0.20])
     base = rng.uniform(50, 190)
-    if kind == 0:  # wood: planks of long, fine grain lines bent around knots
+    if kind == 0:  # wood: planks of long, fine grain lines, gently bent
         a = rng.uniform(0, math.pi)
         along = xx * math.cos(a) + yy * math.sin(a)
         across = -xx * math.sin(a) + yy * math.cos(a)
@@ -313,9 +317,11 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
         raise ValueError(f"size must be at least 16 pixels, got {size}")
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1 (or None for every core), got {workers}")
     labels = time_labels(per_minute)
     n = len(labels)
-    workers = max(1, min(workers or os.cpu_count() or 1, n))
+    workers = min(workers or os.cpu_count() or 1, n)
     chunk = max(1, min(64, math.ceil(n / (workers * 8))))
     jobs = [(s, min(s + chunk, n), per_minute, size, seed) for s in range(0, n, chunk)]
     images = np.empty((n, size, size), dtype=np.uint8)

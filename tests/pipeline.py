@@ -1,0 +1,100 @@
+"""Helpers for tests that run the real pipeline in a throw-away copy of the project."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def project_files() -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split("\n")
+    return [f for f in out if f and (ROOT / f).is_file()]
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e.setdefault("GIT_AUTHOR_NAME", "test")
+    e.setdefault("GIT_AUTHOR_EMAIL", "test@example.invalid")
+    e.setdefault("GIT_COMMITTER_NAME", "test")
+    e.setdefault("GIT_COMMITTER_EMAIL", "test@example.invalid")
+    e["DVC_NO_ANALYTICS"] = "1"
+    e["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return e
+
+
+class Project:
+    """A copy of the project in ``path``, with git and DVC initialised."""
+
+    def __init__(self, path: Path, tweak_demo: dict | None = None):
+        self.path = path
+        for f in project_files():
+            dst = path / f
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dst)
+        params = self.params()
+        params["profile"] = "demo"
+        if tweak_demo:
+            from idl.params import deep_merge
+
+            params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
+        self.write_params(params)
+        self.run("git", "init", "-q")
+        self.run("dvc", "init", "-q")
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", "test project")
+
+    def run(self, *cmd, check=True, timeout=900) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            list(cmd), cwd=self.path, env=env(), capture_output=True, text=True, timeout=timeout
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(cmd)} failed ({proc.returncode})\n--- stdout\n{proc.stdout[-4000:]}"
+                f"\n--- stderr\n{proc.stderr[-8000:]}"
+            )
+        return proc
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.path / "params.yaml").read_text())
+
+    def write_params(self, params: dict) -> None:
+        (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def snakemake(self, *args, check=True):
+        return self.run("snakemake", "--cores", "2", *args, check=check)
+
+    def snakemake_planned(self, *args) -> set[str]:
+        """Jobs a dry run would execute, as 'rule' or 'rule[wildcard values]' (without 'all')."""
+        out = self.snakemake("--dry-run", *args).stdout
+        if "Nothing to be done" in out:
+            return set()
+        jobs = set()
+        for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+            m = re.match(r"(?:local)?rule (\w+):", block.strip())
+            if not m or m.group(1) == "all":
+                continue
+            wc = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+            values = ",".join(kv.split("=", 1)[1] for kv in wc.group(1).split(", ")) if wc else ""
+            jobs.add(f"{m.group(1)}[{values}]" if values else m.group(1))
+        return jobs
+
+    def dvc_status(self) -> dict:
+        return json.loads(self.run("dvc", "status", "--json").stdout or "{}")
+
+    def dvc_repro(self, *args) -> set[str]:
+        """Run `dvc repro`; return the stages that actually ran."""
+        out = self.run("dvc", "repro", *args).stdout
+        return set(re.findall(r"Running stage '([^']+)'", out))

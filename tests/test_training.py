@@ -1,0 +1,204 @@
+"""train(): outputs, schedule, early stopping, resume, reproducibility; evaluation; plots."""
+import logging
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import idl.training
+from idl.clock.evaluate import class_targets, evaluate_classifier
+from idl.plots import compare_curves, learning_curves
+from idl.training import read_history, train
+
+RNG = np.random.default_rng(0)
+X = RNG.integers(0, 256, (64, 8, 8, 1), dtype=np.uint8)
+Y = RNG.integers(0, 3, 64)
+
+
+def tiny_model():
+    inputs = keras.Input((8, 8, 1))
+    h = keras.layers.Rescaling(1 / 255)(inputs)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dense(8, activation="relu")(h)
+    h = keras.layers.Dropout(0.2)(h)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+
+
+def run(tmp_path, **overrides):
+    kwargs = dict(
+        out_dir=tmp_path / "out", state_dir=tmp_path / "state", epochs=4, batch_size=16,
+        learning_rate=1e-2, lr_halving_epochs=1, loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"], patience=None, seed=0, progress=False,
+    )
+    kwargs.update(overrides)
+    data = kwargs.pop("data", (X, Y, X[:16], Y[:16]))
+    model = kwargs.pop("model", tiny_model)
+    return train(model, *data, **kwargs)
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands in for Ctrl-C at the end of a given epoch (0-based)."""
+
+    def __init__(self, at_epoch):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at_epoch:
+            raise KeyboardInterrupt
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_trains_writes_outputs_and_halves_learning_rate(tmp_path):
+    hist = run(tmp_path, epochs=5, lr_halving_epochs=2)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "model.keras"]  # no temp files left
+    assert not (tmp_path / "state").exists()  # cleared: a rerun starts fresh
+    saved = pd.read_csv(out / "history.csv")
+    assert list(saved.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"]
+    assert saved["epoch"].tolist() == [0, 1, 2, 3, 4]
+    pd.testing.assert_frame_equal(saved, hist, check_dtype=False)
+    # halves every 2 epochs (smoothly, as ExponentialDecay does)
+    np.testing.assert_allclose(saved["learning_rate"], 1e-2 * 0.5 ** (saved["epoch"] / 2), rtol=1e-5)
+    model = keras.models.load_model(out / "model.keras")
+    assert model.predict(X[:2], verbose=0).shape == (2, 3)
+
+
+def test_early_stopping_stops_on_flat_training_loss(tmp_path):
+    # learning rate 0 and identical samples: the training loss never improves.
+    data = (np.zeros_like(X), np.zeros_like(Y), None, None)
+    hist = run(tmp_path, data=data, learning_rate=0.0, epochs=20, patience=2,
+               model=lambda: keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                               keras.layers.Dense(3, activation="softmax")]))
+    assert hist["epoch"].tolist() == [0, 1, 2]  # best at 0, no improvement for 2 epochs
+    assert hist["loss"].nunique() == 1
+
+
+def test_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, callbacks=[Interrupt(at_epoch=1)])
+    assert not (tmp_path / "out").exists()  # no output from an unfinished run
+    state_csv = tmp_path / "state" / "history.csv"
+    assert read_history(state_csv)["epoch"].tolist() == [0, 1]
+    # a row from beyond where the resumed run will end (an older attempt's) is dropped
+    last = state_csv.read_text().splitlines()[-1]
+    with state_csv.open("a") as f:
+        f.write("7" + last[last.index(","):] + "\n")
+
+    rec = Recorder()
+    hist = run(tmp_path, callbacks=[rec])
+    assert rec.epochs == [2, 3]  # only the remaining epochs ran
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    # the optimizer's step counter came back too: the schedule carries on
+    np.testing.assert_allclose(hist["learning_rate"], 1e-2 * 0.5 ** np.arange(4), rtol=1e-5)
+    assert (tmp_path / "out" / "model.keras").exists()
+
+
+def test_resumed_early_stopping_remembers_its_patience(tmp_path):
+    data = (np.zeros_like(X), np.zeros_like(Y), None, None)
+    kw = dict(data=data, learning_rate=0.0, epochs=20, patience=3,
+              model=lambda: keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                              keras.layers.Dense(3, activation="softmax")]))
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, callbacks=[Interrupt(at_epoch=1)], **kw)
+    hist = run(tmp_path, **kw)
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]  # as without the interruption
+
+
+def test_repeated_epoch_after_kill_is_kept_once(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss\n0,1.0\n1,0.9\n1,0.8\n2,0.7\n")
+    assert read_history(path)["loss"].tolist() == [1.0, 0.8, 0.7]
+
+
+def test_state_from_different_settings_is_discarded(tmp_path, caplog):
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, callbacks=[Interrupt(at_epoch=1)])
+    rec = Recorder()
+    with caplog.at_level(logging.WARNING, logger="idl.training"):
+        hist = run(tmp_path, learning_rate=5e-3, callbacks=[rec])
+    assert rec.epochs == [0, 1, 2, 3]  # started over
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    assert hist["learning_rate"].iloc[0] == pytest.approx(5e-3)
+    assert "discarding training state" in caplog.text and "learning_rate" in caplog.text
+
+
+def test_outputs_written_after_a_kill_between_fit_and_save(tmp_path, monkeypatch):
+    real = idl.training.atomic_path
+
+    def failing(path, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(idl.training, "atomic_path", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path)
+    assert not (tmp_path / "out" / "model.keras").exists()
+    monkeypatch.setattr(idl.training, "atomic_path", real)
+    rec = Recorder()
+    hist = run(tmp_path, callbacks=[rec])
+    assert rec.epochs == []  # nothing retrained
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    assert (tmp_path / "out" / "model.keras").exists()
+
+
+def test_same_seed_gives_same_history(tmp_path):
+    a = run(tmp_path / "a", epochs=2, seed=7)
+    b = run(tmp_path / "b", epochs=2, seed=7)
+    c = run(tmp_path / "c", epochs=2, seed=8)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.array_equal(a["loss"], c["loss"])
+
+
+class FixedModel:
+    """Stands in for a trained classifier: predict returns given probabilities."""
+
+    def __init__(self, probs):
+        self.probs = np.asarray(probs, dtype=np.float32)
+
+    def predict(self, x, batch_size=None, verbose=0):
+        assert x.shape[-1] == 1  # images got their channel axis
+        return self.probs
+
+
+def test_evaluate_classifier_known_answer():
+    labels = np.array([[0, 10], [3, 0], [11, 50], [6, 29]])  # 10, 180, 710, 389 minutes
+    probs = np.eye(12)[[0, 4, 0, 6]] * 0.9 + 0.1 / 12  # predicted classes 0, 4, 0, 6
+    metrics, pred = evaluate_classifier(FixedModel(probs), np.zeros((4, 5, 5), np.uint8), labels, 12)
+    np.testing.assert_allclose(pred, [30, 270, 30, 390])  # class centres
+    # CSE: 20, 90, 40 (11:50 vs 00:30 across 12), 1
+    assert metrics == pytest.approx({"accuracy": 0.5, "cse_mean": 37.75, "cse_median": 30.0,
+                                     "cse_p90": 75.0, "n": 4})
+
+
+def test_evaluate_classifier_refuses_wrong_n_classes():
+    with pytest.raises(ValueError, match="n_c=24"):
+        evaluate_classifier(FixedModel(np.ones((2, 12))), np.zeros((2, 5, 5), np.uint8),
+                            np.array([[0, 0], [1, 0]]), 24)
+
+
+def test_class_targets_are_sparse_ids():
+    labels = np.array([[0, 10], [11, 59], [6, 0]])
+    assert class_targets(labels, 12).tolist() == [0, 11, 6]
+    assert class_targets(labels, 720).tolist() == [10, 719, 360]
+
+
+def test_learning_curves_png_and_no_partial_file(tmp_path):
+    hist = pd.DataFrame({"epoch": [0, 1, 2], "loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.9],
+                         "accuracy": [0.3, 0.5, 0.6], "val_accuracy": [0.3, 0.4, 0.5]})
+    path = tmp_path / "fig" / "curves.png"
+    learning_curves(hist, path, "tiny")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    compare_curves({"a": hist, "b": hist}, tmp_path / "cmp.png", "runs")
+    assert (tmp_path / "cmp.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="mae"):
+        learning_curves(hist, tmp_path / "bad.png", "bad", metrics=("mae",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.png", "fig"]
