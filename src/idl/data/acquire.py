@@ -90,30 +90,33 @@ def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | No
             timeout: float = 60.0, backoff: float = 1.0, progress: bool = True) -> dict:
     """Produce ``dest`` holding dataset ``name`` in its real layout plus ``SOURCE.json``.
 
-    Route, in order of precedence:
+    Route, the first that is given wins (so one global ``mirror`` can sit beside a
+    per-dataset ``local`` or ``url``):
       ``local``  -- an archive (.zip, .tar[.gz|.bz2|.xz], .tgz), a single file, or a folder
                     already on disk; no network. Registry files found in it by name are
                     checksum-verified.
       ``url``    -- replaces the one URL of a single-archive source (for Kaggle sources:
                     download this archive over HTTP instead of using Kaggle).
-      ``mirror`` -- a base URL replacing everything before the file name of each registry URL.
+      ``mirror`` -- a base URL replacing everything before the file name of each registry URL
+                    (Kaggle sources: ``<mirror>/<dataset slug>.zip``, e.g. ``animal-faces.zip``).
       default    -- the registry's URLs, or ``kagglehub.dataset_download(handle)``.
 
     ``checksums`` maps a file name to ``"md5:<hex>"``/``"sha256:<hex>"`` (overriding the
-    registry) or to ``None`` (do not verify). ``expected_counts`` overrides layout counts
-    per group. ``retries`` is the number of extra attempts after a transient failure, with
-    exponential ``backoff`` seconds. Returns the record written to ``SOURCE.json``.
+    registry) or to ``None`` (do not verify). The name is a downloaded or local file
+    (``"A1_data_150.zip"``) or a file inside the dataset, relative to ``dest``
+    (``"images.npy"``: survives a re-zipped archive). ``expected_counts`` overrides layout
+    counts per group. ``retries`` is the number of extra attempts after a transient failure,
+    with exponential ``backoff`` seconds. Returns the record written to ``SOURCE.json``.
     """
     source = get_source(name)
     dest = Path(dest)
-    if local is not None and (mirror or url):
-        raise ValueError("pass either local= or mirror=/url=, not both")
-    if mirror and url:
-        raise ValueError("pass either mirror= or url=, not both")
+    if local is not None:
+        url = mirror = None
+    elif url:
+        mirror = None
     if url and source.kind == "http_files":
-        raise ValueError(f"{name} has {len(source.files)} files: use mirror= (a base URL), not url=")
-    if mirror and source.kind == "kaggle":
-        raise ValueError(f"{name} comes from Kaggle and has no URLs to mirror: use url= or local=")
+        raise ValueError(f"{name} has {len(source.files)} files: use mirror= (a base URL), "
+                         "not url=")
     layout = _layout(source, expected_counts)  # validates group names before any download
     sums = _user_checksums(checksums)
     cache = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
@@ -124,7 +127,7 @@ def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | No
         with atomic_dir(dest) as stage:
             if local is not None:
                 record = _stage_local(source, Path(local), work, stage, sums, layout, progress)
-            elif source.kind == "kaggle" and url is None:
+            elif source.kind == "kaggle" and not (url or mirror):
                 record = _stage_kaggle(source, work, stage, layout, progress)
             else:
                 record = _stage_http(source, cache, work, stage, mirror, url, sums, layout,
@@ -136,8 +139,11 @@ def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | No
                      "archive is incomplete or a different version: acquire again (delete the "
                      "cached copy if it came from the cache), or, for a deliberate subset, "
                      "pass expected_counts for these groups.")
-            record = {"name": name, **record, "counts": counts,
-                      "layout_sha256": _layout_digest(stage, layout)}
+            _verify_members(source, stage, sums, record)
+            digest, per_file = _layout_digest(stage, layout)
+            record = {"name": name, **record, "counts": counts, "layout_sha256": digest}
+            if len(per_file) <= 16:  # small layouts: the hashes to pin with checksums=
+                record["file_sha256"] = per_file
             write_json(stage / SOURCE_FILE, record)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -212,6 +218,23 @@ def _stage_local(source: DatasetSource, local: Path, work: Path, stage: Path, su
     return record
 
 
+def _verify_members(source: DatasetSource, stage: Path, sums: dict, record: dict) -> None:
+    """Check ``checksums`` entries naming files inside the dataset; refuse names that match
+    nothing (a typo must not silently disable a check)."""
+    fetched = {f["filename"] for f in record.get("files", [])} | {f.filename for f in source.files}
+    for name, checksum in sums.items():
+        path = stage / name
+        if checksum is not None and path.is_file():
+            _verify(_hash_file(path), checksum, what=f"{name} in {_describe(record)}",
+                    filename=name, error=DataError,
+                    todo="the dataset differs from the one pinned: check the source or the pin")
+            record.setdefault("verified_members", {})[name] = checksum
+        elif name not in fetched and not path.is_file():
+            raise DataError(f"checksums names {name!r}, which is neither a file that was "
+                            f"fetched ({', '.join(sorted(fetched)) or 'none'}) nor a file in "
+                            f"the {source.name} dataset: check the name.")
+
+
 def _kaggle_download(source: DatasetSource) -> Path:
     """``kagglehub.dataset_download``; every failure becomes one actionable DownloadError."""
     handle = source.kaggle_handle
@@ -235,6 +258,9 @@ def _kaggle_download(source: DatasetSource) -> Path:
 
 def _plan(source: DatasetSource, mirror, url, sums) -> list[tuple[str, str, str | None]]:
     """(url, cache file name, checksum or None) for each file to fetch."""
+    if mirror and source.kind == "kaggle":
+        filename = source.archive_name
+        return [(f"{mirror.rstrip('/')}/{filename}", filename, sums.get(filename))]
     if url:
         registry = source.files[0] if source.files else None
         filename = _filename_from_url(url)
@@ -311,10 +337,11 @@ def _download_once(url: str, target: Path, checksum: str | None, *, timeout: flo
                             n += len(chunk)
                             bar.update(len(chunk))
                     except requests.exceptions.ChunkedEncodingError as e:
-                        if total is not None and n < total:
-                            raise _Transient(f"truncated transfer: received {n} of {total} "
-                                             "bytes") from e
-                        raise _Transient(f"connection broken after {n} bytes: {e}") from e
+                        if total is not None:
+                            raise _Transient(f"truncated transfer: the server announced {total} "
+                                             f"bytes but the connection ended early "
+                                             f"({_reason(e)})") from e
+                        raise _Transient(f"connection broken after {n} bytes: {_reason(e)}") from e
                 if total is not None and n != total:
                     raise _Transient(f"truncated transfer: received {n} of {total} bytes")
                 info = {"bytes": n, "md5": md5.hexdigest(), "sha256": sha256.hexdigest()}
@@ -373,6 +400,13 @@ def _filename_from_url(url: str) -> str:
     name = name.rsplit("/", 1)[-1]
     name = "".join(c if c.isalnum() or c in "._-+" else "_" for c in name).lstrip(".")
     return name or "download"
+
+
+def _reason(error: Exception) -> str:
+    """The innermost message of a requests/urllib3 error (they nest tuples of errors)."""
+    while error.args and isinstance(error.args[0], Exception):
+        error = error.args[0]
+    return str(error.args[0]) if error.args else str(error)
 
 
 def _sidecar(target: Path) -> Path:
@@ -435,7 +469,8 @@ def _find_root(top: Path, layout) -> Path:
             best, best_hits = folder, hits
         if depth < _ROOT_SEARCH_DEPTH:
             try:
-                subdirs = sorted(d for d in folder.iterdir() if d.is_dir())
+                subdirs = sorted(d for d in folder.iterdir()
+                                 if d.is_dir() and d.name != "__MACOSX")  # macOS zip debris
             except OSError:
                 continue
             queue.extend((d, depth + 1) for d in subdirs)
@@ -467,13 +502,15 @@ def _layout(source: DatasetSource, counts: Mapping[str, int] | None) -> dict:
     return layout
 
 
-def _layout_digest(root: Path, layout) -> str:
-    """SHA-256 over (path, file SHA-256) of every layout file: one number for the content."""
+def _layout_digest(root: Path, layout) -> tuple[str, dict[str, str]]:
+    """SHA-256 over (path, file SHA-256) of every layout file: one number for the content;
+    and the per-file SHA-256s."""
     paths = sorted({p for pattern, _ in layout.values() for p in root.glob(pattern) if p.is_file()})
+    per_file = {p.relative_to(root).as_posix(): _hash_file(p)["sha256"] for p in paths}
     h = hashlib.sha256()
-    for p in paths:
-        h.update(f"{p.relative_to(root).as_posix()}\t{_hash_file(p)['sha256']}\n".encode())
-    return h.hexdigest()
+    for rel, sha in per_file.items():
+        h.update(f"{rel}\t{sha}\n".encode())
+    return h.hexdigest(), per_file
 
 
 def _hash_file(path: Path) -> dict:

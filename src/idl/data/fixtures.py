@@ -42,21 +42,21 @@ _PISTACHIO_DIR = "Pistachio_Image_Dataset/Pistachio_Image_Dataset"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same seed, same archive bytes
 
 # Sizes of make_raw's stand-ins. "tiny": the offline demo (seconds); "small": more data
-# for trying the models (pistachio and tinyhero at their real counts).
+# for trying the models (pistachio and tinyhero at their real counts). make_raw's keyword
+# arguments override single entries. cifar10's n_train is spread over the 5 batches;
+# afhq's n_other is the count of every group except train/cat.
 SCALES: dict[str, dict] = {
     "tiny": {
         "fashion_mnist": {"n_train": 600, "n_test": 200},
-        "cifar10": {"n_per_batch": 120, "n_test": 200},
-        "afhq": {"train/cat": 200, "train/dog": 20, "train/wild": 20,
-                 "val/cat": 20, "val/dog": 20, "val/wild": 20},
+        "cifar10": {"n_train": 600, "n_test": 200},
+        "afhq": {"n_cat": 200, "n_other": 20},
         "pistachio": {"n_kirmizi": 150, "n_siirt": 110},
         "tinyhero": {"n_per_direction": 100},
     },
     "small": {
         "fashion_mnist": {"n_train": 6000, "n_test": 1000},
-        "cifar10": {"n_per_batch": 1000, "n_test": 1000},
-        "afhq": {"train/cat": 1000, "train/dog": 100, "train/wild": 100,
-                 "val/cat": 100, "val/dog": 100, "val/wild": 100},
+        "cifar10": {"n_train": 5000, "n_test": 1000},
+        "afhq": {"n_cat": 1000, "n_other": 100},
         "pistachio": {"n_kirmizi": 1232, "n_siirt": 916},
         "tinyhero": {"n_per_direction": 912},
     },
@@ -80,17 +80,19 @@ def make_fashion_mnist(dir: str | os.PathLike, n_train: int = 60, n_test: int = 
     dir = Path(dir)
     x_train, y_train = fashion_like(n_train, seed)
     x_test, y_test = fashion_like(n_test, seed + 1)
-    for name, arr in (("train-images-idx3-ubyte.gz", x_train), ("train-labels-idx1-ubyte.gz", y_train),
-                      ("t10k-images-idx3-ubyte.gz", x_test), ("t10k-labels-idx1-ubyte.gz", y_test)):
+    for name, arr in (("train-images-idx3-ubyte.gz", x_train),
+                      ("train-labels-idx1-ubyte.gz", y_train),
+                      ("t10k-images-idx3-ubyte.gz", x_test),
+                      ("t10k-labels-idx1-ubyte.gz", y_test)):
         write_idx(dir / name, arr)
     return x_train, y_train, x_test, y_test
 
 
-def _cifar_members(n_per_batch: int, n_test: int, seed: int):
+def _cifar_members(batch_sizes: list[int], n_test: int, seed: int):
     """(relative path, pickled bytes) of the CIFAR-10 python batches, and the arrays."""
     members, xs, ys = [], [], []
     for b in range(1, 7):
-        n = n_test if b == 6 else n_per_batch
+        n = n_test if b == 6 else batch_sizes[b - 1]
         x, y = cifar_like(n, seed + b)
         name = "test_batch" if b == 6 else f"data_batch_{b}"
         label = b"testing batch 1 of 1" if b == 6 else f"training batch {b} of 5".encode()
@@ -100,7 +102,7 @@ def _cifar_members(n_per_batch: int, n_test: int, seed: int):
         members.append((f"cifar-10-batches-py/{name}", pickle.dumps(batch, protocol=2)))
         xs.append(x)
         ys.append(y)
-    meta = {b"num_cases_per_batch": n_per_batch, b"num_vis": 3072,
+    meta = {b"num_cases_per_batch": batch_sizes[0], b"num_vis": 3072,
             b"label_names": [n.encode() for n in CIFAR10_LABEL_NAMES]}
     members.append(("cifar-10-batches-py/batches.meta", pickle.dumps(meta, protocol=2)))
     members.append(("cifar-10-batches-py/readme.html", b"<html>synthetic stand-in</html>\n"))
@@ -110,7 +112,8 @@ def _cifar_members(n_per_batch: int, n_test: int, seed: int):
 def make_cifar10_tarball(path: str | os.PathLike, n_per_batch: int = 10, n_test: int | None = None,
                          seed: int = 0):
     """Write a real-format ``cifar-10-python.tar.gz``; return (x_train, y_train, x_test, y_test)."""
-    members, arrays = _cifar_members(n_per_batch, n_per_batch if n_test is None else n_test, seed)
+    members, arrays = _cifar_members([n_per_batch] * 5, n_per_batch if n_test is None else n_test,
+                                     seed)
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
                 tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tf:
@@ -168,9 +171,11 @@ def make_tinyhero_zip(path: str | os.PathLike, n_per_direction: int = 3, seed: i
 # --- the offline demo's raw data ---------------------------------------------------------------
 
 def make_raw(name: str, dest: str | os.PathLike, *, scale: str = "tiny", seed: int = 0,
-             progress: bool = False) -> dict:
+             progress: bool = False, **sizes: int) -> dict:
     """Write stand-in dataset ``name`` into ``dest`` in its real unpacked layout, as
-    :func:`~idl.data.acquire.acquire` would, with ``SOURCE.json`` saying ``synthetic``."""
+    :func:`~idl.data.acquire.acquire` would, with ``SOURCE.json`` saying ``synthetic``.
+
+    ``sizes`` override entries of :data:`SCALES` (e.g. ``n_train=5000`` for cifar10)."""
     if name == "clock":
         raise ValueError("make_raw does not make clock data: use idl.clock.synth, which draws "
                          "the clock images")
@@ -179,15 +184,22 @@ def make_raw(name: str, dest: str | os.PathLike, *, scale: str = "tiny", seed: i
     if name not in SCALES[scale]:
         raise ValueError(f"no stand-in for dataset {name!r}; known: {', '.join(SCALES[scale])}, "
                          "and clock via idl.clock.synth")
-    size = SCALES[scale][name]
+    size = dict(SCALES[scale][name])
+    unknown = set(sizes) - set(size)
+    if unknown:
+        raise ValueError(f"make_raw({name!r}): unknown size {', '.join(sorted(unknown))}; "
+                         f"accepted: {', '.join(size)}")
+    size.update({k: int(v) for k, v in sizes.items()})
     with atomic_dir(dest) as stage:
         if name == "fashion_mnist":
             make_fashion_mnist(stage, seed=seed, **size)
             files = []
         elif name == "cifar10":
-            files = _cifar_members(size["n_per_batch"], size["n_test"], seed)[0]
+            n = size["n_train"]
+            files = _cifar_members([n // 5 + (b < n % 5) for b in range(5)], size["n_test"],
+                                   seed)[0]
         elif name == "afhq":
-            files = _afhq_files(size, 512, seed, progress)
+            files = _afhq_files(_layout_counts(name, size), 512, seed, progress)
         elif name == "pistachio":
             files = _pistachio_files(size["n_kirmizi"], size["n_siirt"], 600, seed, progress)
         else:
@@ -198,7 +210,7 @@ def make_raw(name: str, dest: str | os.PathLike, *, scale: str = "tiny", seed: i
             out.write_bytes(data)
         counts = check_layout(name, stage, _layout_counts(name, size), where=dest)
         record = {"name": name, "source": "synthetic", "generator": "idl.data.fixtures.make_raw",
-                  "scale": scale, "seed": seed, "counts": counts}
+                  "scale": scale, "seed": seed, "sizes": size, "counts": counts}
         write_json(stage / SOURCE_FILE, record)
     log.info("%s: wrote synthetic stand-in (%s) into %s", name, scale, dest)
     return record
@@ -206,7 +218,8 @@ def make_raw(name: str, dest: str | os.PathLike, *, scale: str = "tiny", seed: i
 
 def _layout_counts(name: str, size: dict) -> dict[str, int] | None:
     if name == "afhq":
-        return dict(size)
+        return {g: size["n_cat"] if g == "train/cat" else size["n_other"]
+                for g in ("train/cat", "train/dog", "train/wild", "val/cat", "val/dog", "val/wild")}
     if name == "pistachio":
         return {"Kirmizi_Pistachio": size["n_kirmizi"], "Siirt_Pistachio": size["n_siirt"]}
     if name == "tinyhero":
@@ -364,7 +377,8 @@ def _cifar_object(c: int, u, v, rng):
         feathers = _colour(rng, (0.55, 0.4, 0.25), 0.2)
         return [(_ell(u, v, 0, 0.05, 0.35, 0.2, -0.3) | _ell(u, v, 0.3, -0.17, 0.14, 0.13)
                  | _ell(u, v, -0.42, 0.18, 0.22, 0.06, 0.4), feathers),
-                (_tri(u, v, (0.42, -0.2), (0.42, -0.12), (0.6, -0.15)), _colour(rng, (0.9, 0.7, 0.1), 0.05)),
+                (_tri(u, v, (0.42, -0.2), (0.42, -0.12), (0.6, -0.15)),
+                 _colour(rng, (0.9, 0.7, 0.1), 0.05)),
                 (_ell(u, v, 0.33, -0.2, 0.035, 0.035), dark)]
     if c in (3, 5):  # cat / dog: face
         fur = _colour(rng, _FUR[rng.integers(len(_FUR))], 0.06)
@@ -374,10 +388,12 @@ def _cifar_object(c: int, u, v, rng):
             head = _ell(u, v, 0, 0.05, 0.45, 0.4)
             ears = (_tri(u, v, (-0.42, -0.1), (-0.1, -0.3), (-0.35, -0.65))
                     | _tri(u, v, (0.42, -0.1), (0.1, -0.3), (0.35, -0.65)))
-            return [(head | ears, fur), (eyes, eye), (_ell(u, v, 0, 0.15, 0.05, 0.04), (0.9, 0.5, 0.55))]
+            nose = _ell(u, v, 0, 0.15, 0.05, 0.04)
+            return [(head | ears, fur), (eyes, eye), (nose, (0.9, 0.5, 0.55))]
         head = _ell(u, v, 0, 0.02, 0.38, 0.45)
         ears = _ell(u, v, -0.4, 0.05, 0.13, 0.32, 0.2) | _ell(u, v, 0.4, 0.05, 0.13, 0.32, -0.2)
-        return [(head, fur), (ears, fur * 0.6), (_ell(u, v, 0, 0.27, 0.2, 0.15), np.clip(fur * 1.3, 0, 1)),
+        muzzle = _ell(u, v, 0, 0.27, 0.2, 0.15)
+        return [(head, fur), (ears, fur * 0.6), (muzzle, np.clip(fur * 1.3, 0, 1)),
                 (eyes, eye), (_ell(u, v, 0, 0.2, 0.07, 0.05), dark)]
     if c in (4, 7):  # deer / horse: body, legs, neck, head
         coat = _colour(rng, (0.5, 0.33, 0.18) if c == 4 else _FUR[rng.integers(len(_FUR))], 0.07)
@@ -396,12 +412,14 @@ def _cifar_object(c: int, u, v, rng):
         body = (_ell(u, v, 0, 0.15, 0.5, 0.28) | _ell(u, v, -0.25, -0.1, 0.11, 0.1)
                 | _ell(u, v, 0.25, -0.1, 0.11, 0.1) | _ell(u, v, -0.5, 0.35, 0.25, 0.08)
                 | _ell(u, v, 0.5, 0.35, 0.25, 0.08))
-        return [(body, skin), (_ell(u, v, -0.25, -0.12, 0.05, 0.05) | _ell(u, v, 0.25, -0.12, 0.05, 0.05), dark)]
+        pupils = _ell(u, v, -0.25, -0.12, 0.05, 0.05) | _ell(u, v, 0.25, -0.12, 0.05, 0.05)
+        return [(body, skin), (pupils, dark)]
     # 8, ship: hull on the water, superstructure, funnel
     hull = (v >= 0.05) & (v <= 0.3) & (np.abs(u) <= 0.75 - (v - 0.05) * 0.9)
     top = _box(u, v, -0.35, 0.2, -0.25, 0.05)
     funnel = _box(u, v, -0.15, 0.0, -0.45, -0.25)
-    return [(hull, _colour(rng, (0.35, 0.35, 0.38), 0.1)), (top, _colour(rng, (0.9, 0.9, 0.9), 0.05)),
+    return [(hull, _colour(rng, (0.35, 0.35, 0.38), 0.1)),
+            (top, _colour(rng, (0.9, 0.9, 0.9), 0.05)),
             (funnel, _colour(rng, (0.7, 0.2, 0.15), 0.1))]
 
 

@@ -109,7 +109,8 @@ def cifar10_label_names(raw_dir: str | os.PathLike) -> list[str]:
     meta = _unpickle(path)
     names = meta.get(b"label_names", meta.get("label_names"))
     if not isinstance(names, (list, tuple)) or len(names) != N_CLASSES:
-        raise DataError(f"{path}: expected {N_CLASSES} label_names, got {names!r:.80}; {_REACQUIRE}")
+        raise DataError(f"{path}: expected {N_CLASSES} label_names, got {names!r:.80}; "
+                        f"{_REACQUIRE}")
     return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 

@@ -61,8 +61,15 @@ class DatasetSource:
                 parse_checksum(f.checksum)
 
     @property
+    def archive_name(self) -> str | None:
+        """The file a Kaggle dataset downloads as (``<slug>.zip``): its name on a mirror."""
+        return f"{self.kaggle_handle.split('/')[-1]}.zip" if self.kaggle_handle else None
+
+    @property
     def kaggle_url(self) -> str | None:
-        return f"https://www.kaggle.com/datasets/{self.kaggle_handle}" if self.kaggle_handle else None
+        if not self.kaggle_handle:
+            return None
+        return f"https://www.kaggle.com/datasets/{self.kaggle_handle}"
 
 
 def parse_checksum(text: str) -> tuple[str, str]:
@@ -98,7 +105,7 @@ DATASETS: dict[str, DatasetSource] = {
         kind="http_files",
         files=tuple(RemoteFile(FASHION_MNIST_BASE + fn, fn, md5)
                     for fn, md5 in FASHION_MNIST_FILES.items()),
-        layout={fn.split("-ubyte")[0]: (fn, 1) for fn in FASHION_MNIST_FILES},
+        layout={fn.split("-idx")[0]: (fn, 1) for fn in FASHION_MNIST_FILES},
         homepage="https://github.com/zalandoresearch/fashion-mnist",
         licence="MIT",
         notes="60000 + 10000 grayscale 28x28 images in IDX gz files.",
@@ -176,4 +183,5 @@ def get_source(name: str) -> DatasetSource:
     try:
         return DATASETS[name]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
+        known = ", ".join(sorted(DATASETS))
+        raise ValueError(f"unknown dataset {name!r}; known: {known}") from None
