@@ -52,7 +52,8 @@ class Project:
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
         self.write_params(params)
         self.run("git", "init", "-q")
-        self.run("dvc", "init", "-q")
+        if not (path / ".dvc").is_dir():  # the project is a DVC repository already
+            self.run("dvc", "init", "-q")
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", "test project")
 

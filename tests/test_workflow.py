@@ -83,7 +83,9 @@ def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
 
 def test_config_override_runs_but_is_not_recorded(snakemade):
     p = snakemade
-    proc = p.snakemake("--config", "prepare={'tinyhero': {'size': 16}}")
+    # nested values need a config file (--config parses nested values as strings)
+    (p.path / "override.yaml").write_text("prepare:\n  tinyhero:\n    size: 16\n")
+    proc = p.snakemake("--configfile", "params.yaml", "override.yaml")
     assert "NOT recorded in DVC" in proc.stderr
     changed = p.dvc_status()
     assert "prepare_images_tinyhero" in changed

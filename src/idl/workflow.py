@@ -7,6 +7,7 @@ from the very same jobs, so the pipeline is described in one place.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import sys
 from functools import lru_cache
@@ -156,7 +157,7 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
         return False
     if is_override(params_file):
         print(
-            "idl: this run used --config overrides, so its outputs are NOT recorded in DVC "
+            "idl: this run's parameters differ from params.yaml (--config/--configfile), so its outputs are NOT recorded in DVC "
             "(dvc status will list them as changed). Put the values in params.yaml to record a run.",
             file=sys.stderr,
         )
@@ -165,16 +166,33 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     if dvc is None:
         log.warning("dvc is not installed: outputs not recorded in dvc.lock")
         return False
-    complete = [
-        name
-        for name, paths in dvc_stage_outputs(root / "dvc.yaml").items()
-        if paths and all((root / p).exists() for p in paths)
-    ]
+    stages = dvc_stage_outputs(root / "dvc.yaml")
+    complete = [name for name, paths in stages.items() if paths and all((root / p).exists() for p in paths)]
     if not complete:
         return False
     print(f"idl: recording {len(complete)} finished stages in DVC (dvc commit)", file=sys.stderr)
-    subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root, check=True)
+    outputs = [root / p for name in complete for p in stages[name]]
+    with _mtimes_kept(outputs):
+        subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root, check=True)
     return True
+
+
+@contextlib.contextmanager
+def _mtimes_kept(paths):
+    """Restore modification times that ``dvc commit`` changes when it moves outputs into its
+    cache and copies them back: Snakemake judges freshness by them."""
+    import os
+
+    files = []
+    for path in paths:
+        files.append(path)
+        if path.is_dir():
+            files += [Path(d) / f for d, _, names in os.walk(path) for f in names]
+    before = {f: (f.stat().st_atime_ns, f.stat().st_mtime_ns) for f in files if f.exists()}
+    yield
+    for f, times in before.items():
+        if f.exists():
+            os.utime(f, ns=times, follow_symlinks=False)
 
 
 
@@ -189,7 +207,8 @@ def stage_params_file(config: Mapping, params_file: str, script: str, wildcards:
     modification time agrees with DVC instead: it is rewritten only when the values change,
     stamped with the time the parameter file itself was edited, so outputs that either engine
     made after that edit count as up to date. Switching between params.yaml and a ``--config``
-    override stamps it "now", since outputs made under the other file are stale either way.
+    override stamps it "now" where the values differ (outputs made under the other file are
+    stale) and keeps its stamp where they are the same.
     """
     import json
     import os
@@ -201,17 +220,21 @@ def stage_params_file(config: Mapping, params_file: str, script: str, wildcards:
     name = "_".join([script] + [str(wildcards[k]) for k in sorted(wildcards.keys())])
     path = STAGE_PARAMS_DIR / f"{name}.json"
     text = json.dumps({"params_file": params_file, "values": values}, sort_keys=True, indent=1) + "\n"
+    old = None
     if path.exists():
-        old = path.read_text()
-        if old == text:
-            return str(path)
         try:
-            same_source = json.loads(old).get("params_file") == params_file
+            old = json.loads(path.read_text())
         except ValueError:
-            same_source = False
+            old = None
+    if old is not None and old.get("params_file") == params_file and old.get("values") == values:
+        return str(path)
+    if old is not None and old.get("values") == values:
+        # same values from another parameter file: the outputs stand, keep the old stamp
+        stamp = path.stat().st_mtime
+    elif old is None or old.get("params_file") == params_file:
+        stamp = os.stat(params_file).st_mtime
     else:
-        same_source = True
+        stamp = time.time()
     write_text(path, text)
-    stamp = os.stat(params_file).st_mtime if same_source else time.time()
     os.utime(path, (stamp, stamp))
     return str(path)
