@@ -1,0 +1,139 @@
+"""params.yaml: validation with clear errors, profiles, and stages that read only what they declare."""
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from idl import params as P
+from idl import workflow as W
+from idl.errors import ParamsError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def raw():
+    return P.read_yaml(ROOT / "params.yaml")
+
+
+def test_params_yaml_is_valid_and_complete(raw):
+    # DVC reads params.yaml itself, without the schema's defaults: every key must be written out
+    assert P.validate(raw) == raw
+    assert raw["profile"] == "paper"
+
+
+def test_paper_defaults_are_the_reports_settings(raw):
+    train = P.resolve(raw)["clock"]["train"]
+    assert train == {"epochs": 200, "batch_size": 32, "learning_rate": 2e-4, "lr_halving_epochs": 20, "patience": 5}
+
+
+def test_unknown_and_wrong_keys_are_named(raw):
+    bad = copy.deepcopy(raw)
+    bad["clock"]["trian"] = {}
+    bad["data"]["clock"]["synthetic"]["per_minute"] = "many"
+    with pytest.raises(ParamsError) as err:
+        P.resolve(bad, "my.yaml")
+    msg = str(err.value)
+    assert "my.yaml" in msg and "'trian' was unexpected" in msg
+    assert "data.clock.synthetic.per_minute" in msg
+
+
+def test_defaults_are_filled(raw):
+    partial = copy.deepcopy(raw)
+    del partial["clock"]["train"]["patience"]
+    del partial["prepare"]
+    out = P.resolve(partial)
+    assert out["clock"]["train"]["patience"] == 5
+    assert out["prepare"]["tinyhero"]["direction"] == "front"
+
+
+def test_demo_profile_overlays_data_and_budgets(raw):
+    raw["profile"] = "demo"
+    out = P.resolve(raw)
+    for name in ("fashion_mnist", "cifar10", "clock", "afhq", "pistachio", "tinyhero"):
+        assert out["data"][name]["source"] == "synthetic", name
+    assert out["clock"]["train"]["epochs"] < 200
+    # keys the overlay does not set keep the base value
+    assert out["clock"]["train"]["patience"] == raw["clock"]["train"]["patience"]
+
+
+def test_unknown_profile_and_bad_overlay(raw):
+    raw["profile"] = "fast"
+    with pytest.raises(ParamsError, match="profile 'fast' is not defined"):
+        P.resolve(raw)
+    raw["profile"] = "demo"
+    raw["profiles"]["demo"]["clock"]["train"]["epoch"] = 3
+    with pytest.raises(ParamsError, match="'epoch' was unexpected"):
+        P.resolve(raw)
+
+
+def test_stage_reads_only_declared_keys(raw):
+    p = P.StageParams(P.resolve(raw), ["seed", "clock.split"])
+    assert p["clock.split.train"] == 0.8
+    assert p["seed"] == 42
+    with pytest.raises(KeyError, match="not among this stage's declared parameters"):
+        p["clock.train"]
+    with pytest.raises(ParamsError, match="not defined"):
+        P.StageParams(P.resolve(raw), ["clock.nonsense"])
+
+
+def test_tracked_keys_include_profile_overrides(raw):
+    keys = P.tracked_keys(raw, ["seed", "clock.train", "clock.split"])
+    assert keys == ["profile", "seed", "clock.train", "profiles.demo.clock.train", "clock.split"]
+
+
+def test_every_stage_script_declares_keys_that_exist(raw):
+    resolved = P.resolve(raw)
+    for script in sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_")):
+        keys = W.stage_keys(script, {"dataset": "tinyhero" if "prepare" in script else "clock", "model": "final_nc12"})
+        for key in keys:
+            assert P.has_path(resolved, key), (script, key)
+
+
+def test_code_deps_follow_imports():
+    deps = W.code_deps("clock_train")
+    assert "scripts/clock_train.py" in deps
+    # imported inside a function, two levels down: still a dependency
+    assert "src/idl/models/clock.py" in deps and "src/idl/training.py" in deps
+    assert "src/idl/params.schema.yaml" in deps
+    # not imported by this stage
+    assert "src/idl/data/fixtures.py" not in deps
+
+
+def test_conda_env_pins_match_requirements():
+    req = {
+        line.split("#")[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    }
+    env = yaml.safe_load((ROOT / "envs" / "idl.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert set(pip) == req
+
+
+def test_stage_error_is_one_clear_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "split"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "clock_split.py"), "--params", str(ROOT / "params.yaml"),
+         "--data", str(tmp_path / "nowhere"), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "nowhere" in proc.stderr and "images.npy" in proc.stderr
+    assert not out.exists()
+
+
+def test_invalid_params_file_stops_a_stage(tmp_path):
+    bad = yaml.safe_load((ROOT / "params.yaml").read_text())
+    bad["seed"] = "forty-two"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(bad))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "clock_split.py"), "--params", str(tmp_path / "params.yaml"),
+         "--data", str(tmp_path), "--out", str(tmp_path / "split")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1 and "seed: 'forty-two' is not of type 'integer'" in proc.stderr
