@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,8 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, 
         early_stopping_monitor="loss",
         patience=train_cfg["patience"],
         seed=seed,
+        # a live progress bar on a terminal; one line per epoch in a workflow's log
+        progress=sys.stderr.isatty(),
     )
 
 
