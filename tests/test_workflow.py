@@ -5,6 +5,7 @@ These run the real pipeline (profile demo, shrunk further) in a copy of the proj
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -35,6 +36,12 @@ def test_committed_dvc_yaml_is_generated_from_the_dag():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_snakemake_lint_is_clean():
+    proc = subprocess.run(["snakemake", "--lint"], cwd=ROOT, env=env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
+
+
 def test_stale_dvc_yaml_is_detected(tmp_path):
     project = Project(tmp_path, tweak_demo=TINY)
     rules = project.path / "rules" / "clock.smk"
@@ -58,6 +65,10 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
     assert (snakemade.path / "dvc.lock").exists()
     assert snakemade.dvc_status() == {}
     assert snakemade.snakemake_planned() == set()
+    # the clock metrics are DVC metrics: `dvc metrics show` reads them
+    shown = json.loads(snakemade.run("dvc", "metrics", "show", "--json").stdout)
+    flat = json.dumps(shown)
+    assert "results/clock/models/final_nc12/metrics.json" in flat and "cse_mean" in flat
 
 
 def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
