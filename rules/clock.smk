@@ -74,7 +74,9 @@ rule clock_evaluate:
         param_values=params_input("clock_evaluate"),
     output:
         metrics=f"{CLOCK_MODEL_DIR}/metrics.json",
-        figure=f"{CLOCK_MODEL_DIR}/learning_curves.png",
+        predictions=f"{CLOCK_MODEL_DIR}/predictions.csv",
+        grid=f"{CLOCK_MODEL_DIR}/test_predictions.png",
+        curves=f"{CLOCK_MODEL_DIR}/learning_curves.png",
     params:
         file=PARAMS_FILE,
         tracked=tracked("clock_evaluate"),
@@ -86,4 +88,60 @@ rule clock_evaluate:
     shell:
         "python scripts/clock_evaluate.py --params {params.file} --model {wildcards.model} "
         "--trained {params.trained} --data {input.data} --split {input.split} "
-        "--metrics {output.metrics} --figure {output.figure} --log {log}"
+        "--metrics {output.metrics} --predictions {output.predictions} --grid {output.grid} "
+        "--curves {output.curves} --log {log}"
+
+
+rule clock_score:
+    """Score a trained model on every row of a folder named in clock.external (e.g. the course data)."""
+    input:
+        model=f"{CLOCK_MODEL_DIR}/model.keras",
+        data=external_clock_data,
+        code=code("clock_evaluate"),
+        param_values=params_input("clock_evaluate"),
+    output:
+        metrics=f"{CLOCK_SCORE_DIR}/metrics.json",
+        predictions=f"{CLOCK_SCORE_DIR}/predictions.csv",
+        grid=f"{CLOCK_SCORE_DIR}/test_predictions.png",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("clock_evaluate"),
+        trained=folder_of_input("model"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/clock/score_{external}_{model}.log",
+    shell:
+        "python scripts/clock_evaluate.py --params {params.file} --model {wildcards.model} "
+        "--trained {params.trained} --data {input.data} "
+        "--metrics {output.metrics} --predictions {output.predictions} --grid {output.grid} --log {log}"
+
+
+rule clock_summary:
+    """The report's clock tables and figures rebuilt from every model's results."""
+    input:
+        metrics=expand(f"{CLOCK_MODEL_DIR}/metrics.json", model=CLOCK_MODELS),
+        histories=expand(f"{CLOCK_MODEL_DIR}/history.csv", model=CLOCK_MODELS),
+        predictions=expand(f"{CLOCK_MODEL_DIR}/predictions.csv", model=CLOCK_MODELS),
+        code=code("clock_summary"),
+        param_values=params_input("clock_summary"),
+    output:
+        metrics=f"{CLOCK_SUMMARY_DIR}/summary.json",
+        table8=f"{CLOCK_SUMMARY_DIR}/table8.csv",
+        nc_sweep=f"{CLOCK_SUMMARY_DIR}/nc_sweep.csv",
+        approaches=f"{CLOCK_SUMMARY_DIR}/approaches.csv",
+        figure3=f"{CLOCK_SUMMARY_DIR}/figure3.png",
+        histograms=f"{CLOCK_SUMMARY_DIR}/error_histograms.png",
+        by_hour=f"{CLOCK_SUMMARY_DIR}/error_by_hour.png",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("clock_summary"),
+        models_dir=folder_of_models,
+        out_dir=folder_of_output("metrics"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/clock/summary.log",
+    shell:
+        "python scripts/clock_summary.py --params {params.file} --models {params.models_dir} "
+        "--out {params.out_dir} --log {log}"

@@ -19,11 +19,13 @@ PARAMS_FILE = W.params_file_for(config)
 DOWNLOADED = ["fashion_mnist", "cifar10", "clock", "afhq", "pistachio", "tinyhero"]
 PREPARED = ["afhq", "pistachio", "tinyhero"]
 CLOCK_MODELS = sorted(RESOLVED["clock"]["models"])
+CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
 
 
 wildcard_constraints:
     dataset="|".join(DOWNLOADED),
     model="|".join(CLOCK_MODELS),
+    external="|".join(CLOCK_EXTERNAL) or "no-external-data",
 
 
 # Every output path is built here.
@@ -36,6 +38,10 @@ def prepared_dir(dataset):
 
 
 CLOCK_MODEL_DIR = "results/clock/models/{model}"  # {model} is a wildcard
+CLOCK_SCORE_DIR = "results/clock/scores/{external}/{model}"  # a model on an external data folder
+CLOCK_SUMMARY_DIR = "results/clock/summary"
+# models whose own figures go on the results page (every model's are under results/clock/models)
+CLOCK_HIGHLIGHT = [m for m in ("final_nc12", "multihead", "multihead_angle") if m in CLOCK_MODELS] or CLOCK_MODELS[:1]
 
 
 CLOCK_SPLIT = "results/clock/split"
@@ -75,13 +81,26 @@ def final_outputs():
         [raw_dir(d) for d in DOWNLOADED]
         + [prepared_dir(d) for d in PREPARED]
         + [f"{REPORT_DIR}/index.html"]
+        + expand(f"{CLOCK_SCORE_DIR}/metrics.json", external=sorted(CLOCK_EXTERNAL), model=CLOCK_MODELS)
     )
+
+
+def external_clock_data(wildcards):
+    """Input function: the folder clock.external names (images.npy and labels.npy)."""
+    return CLOCK_EXTERNAL[wildcards.external]
+
+
+def folder_of_models(wildcards, input):
+    """The folder holding every model's results folder."""
+    return str(Path(input.metrics[0]).parent.parent)
 
 
 def report_figures():
     return (
         ["results/clock/figures/samples.png"]
-        + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_MODELS)
+        + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("figure3", "error_histograms", "error_by_hour")]
+        + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
+        + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)
         + expand("results/data/{dataset}_downsampling.png", dataset=PREPARED)
     )
 

@@ -5,6 +5,7 @@ rule report:
     input:
         clock_raw=raw_dir("clock"),
         metrics=expand(f"{CLOCK_MODEL_DIR}/metrics.json", model=CLOCK_MODELS),
+        clock_summary=f"{CLOCK_SUMMARY_DIR}/summary.json",
         figures=report_figures(),
         code=code("report"),
         param_values=params_input("report"),

@@ -1,4 +1,5 @@
-"""Score a trained clock model on the held-out test split: accuracy and common-sense error."""
+"""Score a trained clock model on clock images: the held-out test split of the pipeline's data,
+or every row of any images.npy/labels.npy folder (the real course data, another generator's...)."""
 import _bootstrap  # noqa: F401
 
 from pathlib import Path
@@ -9,12 +10,14 @@ PARAMS = ("clock.models.{model}",)
 
 
 def add_arguments(ap):
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", required=True, help="name under clock.models (its recipe)")
     ap.add_argument("--trained", required=True, type=Path, help="folder with model.keras and history.csv")
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--split", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path, help="folder with images.npy and labels.npy")
+    ap.add_argument("--split", type=Path, default=None, help="score only the test split of this split folder")
     ap.add_argument("--metrics", required=True, type=Path)
-    ap.add_argument("--figure", required=True, type=Path)
+    ap.add_argument("--predictions", required=True, type=Path)
+    ap.add_argument("--grid", required=True, type=Path, help="figure: test images, true and predicted time")
+    ap.add_argument("--curves", type=Path, default=None, help="figure: learning curves from history.csv")
 
 
 def main(args, p):
@@ -27,7 +30,9 @@ def main(args, p):
         split_dir=args.split,
         model_cfg=p[f"clock.models.{args.model}"],
         metrics_path=args.metrics,
-        figure_path=args.figure,
+        predictions_path=args.predictions,
+        grid_path=args.grid,
+        curves_path=args.curves,
     )
 
 

@@ -38,7 +38,7 @@ def env() -> dict:
 class Project:
     """A copy of the project in ``path``, with git and DVC initialised."""
 
-    def __init__(self, path: Path, tweak_demo: dict | None = None):
+    def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None):
         self.path = path
         for f in project_files():
             dst = path / f
@@ -50,7 +50,11 @@ class Project:
             from idl.params import deep_merge
 
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
+        if clock_models is not None:  # fewer models: the DAG (and so dvc.yaml) shrinks with them
+            params["clock"]["models"] = {m: params["clock"]["models"][m] for m in clock_models}
         self.write_params(params)
+        if clock_models is not None:
+            self.run(sys.executable, "-m", "idl.dvcgen")
         self.run("git", "init", "-q")
         if not (path / ".dvc").is_dir():  # the project is a DVC repository already
             self.run("dvc", "init", "-q")

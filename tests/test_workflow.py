@@ -27,6 +27,8 @@ TINY = {
     },
     "clock": {"train": {"epochs": 1}},
 }
+# one model of each kind the summary tables read, and one of Table 8
+MODELS = ["t8_m0", "final_nc12", "multihead_angle"]
 
 
 def test_committed_dvc_yaml_is_generated_from_the_dag():
@@ -43,7 +45,7 @@ def test_snakemake_lint_is_clean():
 
 
 def test_stale_dvc_yaml_is_detected(tmp_path):
-    project = Project(tmp_path, tweak_demo=TINY)
+    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS)
     rules = project.path / "rules" / "clock.smk"
     text = rules.read_text()
     assert '"logs/clock/split.log"' in text
@@ -55,7 +57,7 @@ def test_stale_dvc_yaml_is_detected(tmp_path):
 @pytest.fixture(scope="module")
 def snakemade(tmp_path_factory):
     """A project whose whole DAG was built by Snakemake."""
-    project = Project(tmp_path_factory.mktemp("snakemake"), tweak_demo=TINY)
+    project = Project(tmp_path_factory.mktemp("snakemake"), tweak_demo=TINY, clock_models=MODELS)
     project.snakemake()
     return project
 
@@ -74,12 +76,12 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
 def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
     p = snakemade
     params = p.params()
-    params["profiles"]["demo"]["clock"]["train"]["epochs"] = 2
+    params["clock"]["models"]["final_nc12"]["lr_halving_epochs"] = 3
     p.write_params(params)
-    expected = {"clock_train[final_nc12]", "clock_evaluate[final_nc12]", "report"}
+    expected = {"clock_train[final_nc12]", "clock_evaluate[final_nc12]", "clock_summary", "report"}
     assert p.snakemake_planned() == expected
     # DVC sees the same change and reruns the same stages, in order ...
-    assert p.dvc_repro() == {"clock_train_final_nc12", "clock_evaluate_final_nc12", "report"}
+    assert p.dvc_repro() == {"clock_train_final_nc12", "clock_evaluate_final_nc12", "clock_summary", "report"}
     # ... after which Snakemake has nothing left to do
     assert p.snakemake_planned() == set()
     assert p.dvc_status() == {}
@@ -107,7 +109,7 @@ def test_config_override_runs_but_is_not_recorded(snakemade):
 
 
 def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):
-    project = Project(tmp_path, tweak_demo=TINY)
+    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS)
     ran = project.dvc_repro()
     assert {"acquire_clock", "clock_train_final_nc12", "report"} <= ran
     assert project.snakemake_planned() == set()

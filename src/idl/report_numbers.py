@@ -18,3 +18,28 @@ CLOCK = {
     "regression": {"what": "regression, MAE (Table 9)", "accuracy": None, "cse_mean": 12.5, "epochs": 86, "where": "Table 9 caption"},
     "multihead": {"what": "multi-head, hour class + minute regression", "accuracy": None, "cse_mean": 2.5, "epochs": 80, "where": "text, 'Model 3: Multihead'"},
 }
+
+# Task 2, Table 8: the hyper-parameter study of the n_c = 12 classifier, model by model.
+# "starred": marked * in the table, i.e. plotted in Figure 3. Accuracy in % (test set),
+# epochs trained, CSE = mean common-sense error in minutes; note = the table's Notes.
+TABLE8 = {
+    0: {"starred": True, "accuracy": 81, "epochs": 100, "cse": 28, "note": "Fiducial model"},
+    1: {"starred": False, "accuracy": 62, "epochs": 175, "cse": 44,
+        "note": "Increased batch size: no speedup, lots of overfitting"},
+    2: {"starred": False, "accuracy": 67, "epochs": 135, "cse": 40,
+        "note": "Big batches plus batch norm: still bad, but BN helps"},
+    3: {"starred": True, "accuracy": 72, "epochs": 137, "cse": 35,
+        "note": "BN with fiducial batch size: faster, but stil overfits"},
+    4: {"starred": False, "accuracy": 81, "epochs": 160, "cse": 25,
+        "note": "Combat overfitting with harder dropout: no more overfitting!"},
+    5: {"starred": True, "accuracy": 83, "epochs": 150, "cse": 23,
+        "note": "Previous model + doubled convolutional nodes: pretty good!"},
+    6: {"starred": True, "accuracy": 80, "epochs": 117, "cse": 26,
+        "note": "Faster learning rate decay: not quite better, but converges faster!"},
+    7: {"starred": False, "accuracy": 53, "epochs": 72, "cse": 45,
+        "note": "Even faster LR decay: terrible! go back!!"},
+    8: {"starred": True, "accuracy": 79, "epochs": 143, "cse": 23,
+        "note": "Extra convolutional layers: maybe the extra info isn't being put to use"},
+    9: {"starred": True, "accuracy": 96, "epochs": 96, "cse": 16,
+        "note": "More dense nodes and smaller pooling strides: perfection!"},
+}

@@ -1,4 +1,8 @@
-"""Train and evaluate one clock model from the pipeline's files (data folder + split indices)."""
+"""Train and evaluate one clock model from the pipeline's files (data folder + split indices).
+
+What a model is comes from its recipe in params.yaml (``clock.models.NAME``), built by
+:mod:`idl.clock.recipes`; this module only wires files, recipe and training together.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,16 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from idl.clock.course_data import load_course_data, load_split
-from idl.clock.evaluate import class_targets, evaluate_classifier
-from idl.io import write_json
+from idl.clock.labels import to_minutes
+from idl.errors import DataError
+from idl.io import atomic_path, write_json
 
 log = logging.getLogger(__name__)
-
-
-def _spec(architecture: str):
-    from idl.models.clock import FIDUCIAL_CLASSIFIER, FINAL_CLASSIFIER
-
-    return {"final": FINAL_CLASSIFIER, "fiducial": FIDUCIAL_CLASSIFIER}[architecture]
 
 
 def threads_from_env() -> int | None:
@@ -27,62 +26,110 @@ def threads_from_env() -> int | None:
     return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
-def _load(data_dir: Path, split_dir: Path):
+def _load(data_dir: Path, split_dir: Path | None):
     images, labels = load_course_data(data_dir)
+    if split_dir is None:
+        return images, labels, None
     split = load_split(split_dir)
     if max(int(idx.max()) for idx in split.values() if len(idx)) >= len(labels):
-        from idl.errors import DataError
-
         raise DataError(f"{split_dir}: split indices exceed the {len(labels)} rows of {data_dir}; rerun the split")
     return images, labels, split
 
 
+def _take(y, idx):
+    return {k: v[idx] for k, v in y.items()} if isinstance(y, dict) else y[idx]
+
+
+def training_settings(recipe: dict, train_cfg: dict) -> dict:
+    """clock.train, with the recipe's own batch size and learning-rate halving where it sets them."""
+    cfg = dict(train_cfg)
+    for key in ("batch_size", "lr_halving_epochs"):
+        if recipe.get(key) is not None:
+            cfg[key] = recipe[key]
+    return cfg
+
+
 def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int):
-    from idl.models.clock import clock_classifier, prepare_images
+    from idl.clock import recipes
+    from idl.models.clock import prepare_images
     from idl.training import configure_threads, train
 
     configure_threads(threads_from_env())  # before TensorFlow runs any op
+    recipe = recipes.validate_recipe(model_cfg)
+    cfg = training_settings(recipe, train_cfg)
     images, labels, split = _load(Path(data_dir), Path(split_dir))
-    n_classes = model_cfg["n_classes"]
     x = prepare_images(np.asarray(images))
-    y = class_targets(labels, n_classes)
+    y = recipes.targets(recipe, labels)
     tr, va = split["train"], split["val"]
-    log.info("training %s on %d images (%d validation), input %s", model_cfg, len(tr), len(va), x.shape[1:])
+    log.info("training %s on %d images (%d validation), input %s, %s",
+             recipes.describe(recipe), len(tr), len(va), x.shape[1:], cfg)
     return train(
-        lambda: clock_classifier(n_classes, input_shape=x.shape[1:], spec=_spec(model_cfg["architecture"])),
-        x[tr], y[tr], x[va], y[va],
+        lambda: recipes.build_model(recipe, x.shape[1:]),
+        x[tr], _take(y, tr), x[va], _take(y, va),
         out_dir=out_dir,
         state_dir=state_dir,
-        epochs=train_cfg["epochs"],
-        batch_size=train_cfg["batch_size"],
-        learning_rate=train_cfg["learning_rate"],
-        lr_halving_epochs=train_cfg["lr_halving_epochs"],
+        epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        learning_rate=cfg["learning_rate"],
+        lr_halving_epochs=cfg["lr_halving_epochs"],
         optimizer="nadam",
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
         early_stopping_monitor="loss",
-        patience=train_cfg["patience"],
+        patience=cfg["patience"],
         seed=seed,
         # a live progress bar on a terminal; one line per epoch in a workflow's log
         progress=sys.stderr.isatty(),
+        **recipes.compile_kwargs(recipe),
     )
 
 
-def evaluate_clock_model(name, trained_dir, data_dir, split_dir, model_cfg: dict, metrics_path, figure_path) -> dict:
+def curve_metrics(columns) -> list[str]:
+    """Loss and every accuracy a history has (``accuracy``, ``hour_accuracy``, ...)."""
+    acc = [c for c in columns if c.endswith("accuracy") and not c.startswith("val_")]
+    return ["loss"] + acc
+
+
+def evaluate_clock_model(
+    name, trained_dir, data_dir, split_dir, model_cfg: dict, metrics_path, predictions_path,
+    grid_path, curves_path=None,
+) -> dict:
+    """Score a trained model on the test split (or, without a split, on every row of ``data_dir``)."""
     import keras
 
-    from idl.plots import learning_curves
-    from idl.training import read_history
+    from idl.clock import recipes
+    from idl.clock.figures import prediction_grid
+    from idl.clock.scoring import predictions_frame, score
 
     trained_dir = Path(trained_dir)
-    images, labels, split = _load(Path(data_dir), Path(split_dir))
+    recipe = recipes.validate_recipe(model_cfg)
+    images, labels, split = _load(Path(data_dir), Path(split_dir) if split_dir else None)
+    rows = split["test"] if split is not None else np.arange(len(labels))
     model = keras.models.load_model(trained_dir / "model.keras")
-    test = split["test"]
-    metrics, _ = evaluate_classifier(model, np.asarray(images[test]), labels[test], model_cfg["n_classes"])
-    history = read_history(trained_dir / "history.csv")
-    metrics = {k: (float(v) if k != "n" else int(v)) for k, v in metrics.items()}
-    metrics["epochs"] = int(len(history))
+    x, lab = np.asarray(images[rows]), labels[rows]
+    if x.shape[1:] != tuple(model.input_shape[1:3]):
+        raise DataError(
+            f"{data_dir}: images are {x.shape[1]}x{x.shape[2]} but model {name} was trained on "
+            f"{model.input_shape[1]}x{model.input_shape[2]}; resize the data or retrain"
+        )
+    pred = recipes.predict(recipe, model, x)
+    true_min = to_minutes(lab)
+    true_cls = recipes.true_classes(recipe, lab)
+    metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
+    frame = predictions_frame(true_min, pred["minutes"], true_cls, pred["classes"])
+    frame.insert(0, "source_row", rows)
+    if curves_path is not None:
+        from idl.plots import learning_curves
+        from idl.training import read_history
+
+        history = read_history(trained_dir / "history.csv")
+        metrics["epochs"] = int(len(history))
+        learning_curves(history, curves_path, title=f"clock model {name}", metrics=curve_metrics(history.columns))
+    metrics["model"] = name
+    metrics["approach"] = recipes.describe(recipe)
+    metrics["data"] = str(data_dir)
     write_json(metrics_path, metrics)
-    learning_curves(history, figure_path, title=f"clock model {name}")
-    log.info("%s: accuracy %.3f, mean CSE %.1f min", name, metrics["accuracy"], metrics["cse_mean"])
+    with atomic_path(predictions_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    prediction_grid(x, true_min, pred["minutes"], grid_path, title=f"{name} on {data_dir}")
+    acc = "n/a" if metrics.get("accuracy") is None else f"{metrics['accuracy']:.3f}"
+    log.info("%s: accuracy %s, mean CSE %.1f min on %d images", name, acc, metrics["cse_mean"], metrics["n"])
     return metrics

@@ -1,0 +1,191 @@
+"""Task 2's tables and Figure 3 for the results page: our number beside the report's.
+
+Each table function is pure: metrics dicts in, ``(header, rows)`` out, ready for
+``idl.report.Page.table``. Our numbers are kept as numbers (the page formats
+them); a model we have no metrics for shows ``MISSING`` so a gap is visible
+rather than silently dropped. The report's numbers come from
+:mod:`idl.report_numbers`, typed in once.
+
+Our metrics dicts are those of :func:`idl.clock.scoring.score` plus ``epochs``:
+``accuracy`` is a fraction (0..1) and is shown in %, CSEs are in minutes.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from idl.clock.labels import MINUTES_PER_DIAL
+from idl.io import atomic_path
+from idl.report_numbers import CLOCK, TABLE8
+
+log = logging.getLogger(__name__)
+
+MISSING = "–"
+NC_SWEEP = (12, 24, 48, 720)
+FIGURE3_CAPTION = (
+    "Figure 3: validation accuracy per epoch of the Table 8 models marked * (the report plots test "
+    "accuracy); the fiducial model 0 in orange, later models in brighter colours."
+)
+
+
+def _lookup(by_model: Mapping, key: int):
+    """``by_model[key]``, also when the keys are strings (metrics read back from JSON)."""
+    if key in by_model:
+        return by_model[key]
+    return by_model.get(str(key))
+
+
+def _pct(metrics: Mapping | None):
+    acc = None if metrics is None else metrics.get("accuracy")
+    return MISSING if acc is None else round(100.0 * float(acc), 1)
+
+
+def _get(metrics: Mapping | None, key: str, digits: int | None = 1):
+    value = None if metrics is None else metrics.get(key)
+    if value is None:
+        return MISSING
+    return int(value) if digits is None else round(float(value), digits)
+
+
+def _ref(value):
+    return MISSING if value is None else value
+
+
+def lower_bound_cse(n_classes: int) -> float:
+    """Mean CSE of a *perfect* n_c classifier: a quarter of the class width (15 min for 12)."""
+    return MINUTES_PER_DIAL / n_classes / 4
+
+
+def _short(value: float) -> str:
+    """15 -> "15", 3.75 -> "3.75": the page would round a float to one decimal."""
+    return f"{value:g}"
+
+
+def table8(metrics_by_model: Mapping[int, Mapping | None]) -> tuple[list[str], list[list]]:
+    """Table 8 (the n_c = 12 hyper-parameter study), models 0-9, ours beside the report's."""
+    header = ["model", "*", "report's note", "acc % (ours)", "acc % (report)", "epochs (ours)",
+              "epochs (report)", "mean CSE min (ours)", "mean CSE min (report)"]
+    rows = []
+    for i, ref in sorted(TABLE8.items()):
+        m = _lookup(metrics_by_model, i)
+        rows.append([
+            str(i), "*" if ref["starred"] else "", ref["note"],
+            _pct(m), ref["accuracy"],
+            _get(m, "epochs", None), ref["epochs"],
+            _get(m, "cse_mean"), ref["cse"],
+        ])
+    return header, rows
+
+
+def nc_sweep(metrics: Mapping[int, Mapping | None]) -> tuple[list[str], list[list]]:
+    """Final classifier for n_c = 12, 24, 48, 720: ours, the report's, and the CSE floor.
+
+    The floor is the mean CSE of perfect classification (a class is read back as
+    its centre), shown as a string so 3.75 is not rounded to 3.8 on the page.
+    """
+    header = ["n_c", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
+              "mean CSE floor min (perfect classes)", "epochs (ours)", "epochs (report)"]
+    rows = []
+    for n_c in NC_SWEEP:
+        m = _lookup(metrics, n_c)
+        ref = CLOCK[f"final_nc{n_c}"]
+        rows.append([
+            str(n_c), _pct(m), _ref(ref.get("accuracy")), _get(m, "cse_mean"), _ref(ref.get("cse_mean")),
+            _short(lower_bound_cse(n_c)), _get(m, "epochs", None), _ref(ref.get("epochs")),
+        ])
+    return header, rows
+
+
+def approaches(rows_in: Sequence[Mapping]) -> tuple[list[str], list[list]]:
+    """Classification, regression, multi-head (and any of ours): one row each.
+
+    Each input has ``name``, ``description``, ``metrics`` (dict or None) and
+    ``report_key`` (a key of ``report_numbers.CLOCK``, or None for an approach
+    the report does not have).
+    """
+    header = ["approach", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
+              "median CSE min (ours)", "p90 CSE min (ours)", "epochs (ours)"]
+    rows = []
+    for item in rows_in:
+        key = item.get("report_key")
+        if key is not None and key not in CLOCK:
+            raise ValueError(f"approach {item.get('name')!r}: report_key {key!r} is not one of {sorted(CLOCK)}")
+        ref = CLOCK[key] if key is not None else {}
+        m = item.get("metrics")
+        name, desc = item.get("name", "?"), item.get("description")
+        rows.append([
+            f"{name} ({desc})" if desc else str(name),
+            _pct(m), _ref(ref.get("accuracy")),
+            _get(m, "cse_mean"), _ref(ref.get("cse_mean")),
+            _get(m, "cse_median"), _get(m, "cse_p90"), _get(m, "epochs", None),
+        ])
+    return header, rows
+
+
+# --------------------------------------------------------------------------- Figure 3
+
+def _model_number(label: str) -> int:
+    found = re.search(r"\d+", str(label))
+    if not found:
+        raise ValueError(f"history {label!r}: its name must contain the Table 8 model number (0-9)")
+    return int(found.group())
+
+
+def _legend(i: int) -> str:
+    note = TABLE8[i]["note"].split(":")[0]
+    return f"{i}: {note}"
+
+
+def figure3(histories: Mapping[str, pd.DataFrame], path: str | Path, metric: str = "val_accuracy") -> str:
+    """The report's Figure 3: accuracy per epoch of the starred Table 8 models; returns its caption.
+
+    ``histories`` maps a name containing the model number ("0", "model_3", ...) to
+    its ``history.csv``. Models not starred in Table 8 or without ``metric`` are
+    left out (logged); none left raises ``ValueError``. As in the report the
+    fiducial model is orange and later models are brighter.
+    """
+    curves: dict[int, pd.DataFrame] = {}
+    for label, df in histories.items():
+        i = _model_number(label)
+        if i not in TABLE8:
+            raise ValueError(f"history {label!r}: Table 8 has no model {i}")
+        if not TABLE8[i]["starred"]:
+            log.info("figure 3: model %d is not starred in Table 8, left out", i)
+        elif metric not in df or df[metric].dropna().empty:
+            log.warning("figure 3: history %r has no %r column, left out", label, metric)
+        else:
+            curves[i] = df
+    if not curves:
+        raise ValueError(f"figure 3: no history of a starred Table 8 model "
+                         f"({[i for i, r in TABLE8.items() if r['starred']]}) with a {metric!r} column")
+
+    fig = Figure(figsize=(7, 4.3))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    later = sorted(i for i in curves if i != 0)
+    shades = colormaps["viridis"](np.linspace(0.12, 0.92, max(len(later), 1)))
+    for i in sorted(curves):
+        df = curves[i]
+        x = df["epoch"] + 1 if "epoch" in df else np.arange(1, len(df) + 1)
+        if i == 0:
+            style = {"color": "tab:orange", "linewidth": 2.2, "zorder": 3}
+        else:
+            style = {"color": shades[later.index(i)], "linewidth": 1.4, "zorder": 2}
+        ax.plot(x, 100.0 * df[metric], label=_legend(i), **style)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy %")
+    ax.grid(alpha=0.3)
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    ax.set_title("Figure 3: starred models of Table 8 (n_c = 12)")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png")
+    return FIGURE3_CAPTION

@@ -1,0 +1,278 @@
+"""Clock recipes: the report's architectures from a few knobs, every kind trains, encodings round-trip."""
+import keras
+import numpy as np
+import pytest
+
+from idl.clock import recipes
+from idl.clock.labels import cse_minutes, from_minutes, to_minutes
+from idl.clock.recipes import (
+    KINDS,
+    TABLE8,
+    TABLE8_NOTES,
+    build_model,
+    compile_kwargs,
+    decode_minutes,
+    describe,
+    joint_decode,
+    targets,
+    true_classes,
+    validate_recipe,
+)
+from idl.models.clock import (
+    CONV_STACK,
+    FIDUCIAL_CLASSIFIER,
+    FINAL_CLASSIFIER,
+    FINAL_REGRESSOR,
+    classifier_spec,
+    regressor_spec,
+)
+
+DAY = from_minutes(np.arange(720))  # every minute of the dial as [hour, minute] rows
+KIND_RECIPES = {
+    "classify": {"kind": "classify", "n_classes": 24, "preset": "final"},
+    "regress": {"kind": "regress", "preset": "final"},
+    "regress_angle": {"kind": "regress_angle", "preset": "final"},
+    "multihead": {"kind": "multihead", "preset": "final"},
+    "multihead_angle": {"kind": "multihead_angle", "preset": "final", "augment_rotation": True},
+}
+
+
+# ------------------------------------------------------------------ architecture
+
+def test_classifier_spec_reproduces_tables_6_and_7_exactly():
+    assert classifier_spec() == FIDUCIAL_CLASSIFIER
+    assert classifier_spec("final") == FINAL_CLASSIFIER
+    assert regressor_spec("final") == FINAL_REGRESSOR  # Table 9
+
+
+def test_table8_walks_from_table6_to_table7():
+    specs = {i: classifier_spec(**recipes._arch(validate_recipe(r)), n_classes=12) for i, r in TABLE8.items()}
+    assert specs[0] == FIDUCIAL_CLASSIFIER
+    assert specs[9] == FINAL_CLASSIFIER
+    assert specs[1] == specs[0] and specs[7] == specs[6] == specs[5]  # training-only changes
+    kinds = lambda s: [k for k, _ in s]  # noqa: E731
+    # model 2: one BatchNorm, between the two conv stacks
+    assert kinds(specs[2]) == ["conv", "maxpool", "bn", "conv", "maxpool", "flatten",
+                               "dropout", "dense", "dropout", "dense", "output"]
+    # model 8: duplicated Conv2D layers
+    assert kinds(specs[8])[:4] == ["conv", "conv", "maxpool", "bn"]
+    assert [TABLE8[i].get("batch_size", 32) for i in range(10)] == [32, 256, 512] + [32] * 7
+    assert [TABLE8[i]["lr_halving_epochs"] for i in range(10)] == [40] * 6 + [20, 10, 20, 20]
+    assert sorted(TABLE8_NOTES) == list(range(10))
+    assert describe(TABLE8[9]) == "classification, n_c = 12, Table 7"  # knobs of Table 7 read as Table 7
+    assert describe({"kind": "classify", "n_classes": 12, "preset": "final"}) == "classification, n_c = 12, Table 7"
+
+
+def _fit_one_step(recipe, size, eager=True):
+    """One model.fit step on 8 random images; eager by default (tracing a graph per model is slow)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (8, size, size, 1), dtype=np.uint8)
+    labels = from_minutes(rng.integers(0, 720, 8))
+    model = build_model(recipe, (size, size, 1))
+    assert isinstance(model.layers[1], keras.layers.Rescaling)
+    model.compile(optimizer=keras.optimizers.Nadam(), run_eagerly=eager, **compile_kwargs(recipe))
+    before = [w.copy() for w in model.get_weights()]
+    hist = model.fit(x, targets(recipe, labels), epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(hist.history["loss"][0])
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    return model, x
+
+
+@pytest.mark.parametrize("i", sorted(TABLE8))
+def test_every_table8_model_builds_and_trains(i):
+    model, _ = _fit_one_step(TABLE8[i], 75)
+    assert model.output_shape == (None, 12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_builds_and_trains(kind):
+    recipe = KIND_RECIPES[kind]
+    model, x = _fit_one_step(recipe, 75)
+    pred = recipes.predict(recipe, model, x[..., 0])
+    assert pred["minutes"].shape == (8,)
+    assert np.all((pred["minutes"] >= 0) & (pred["minutes"] < 720))
+    if kind in ("regress", "regress_angle"):
+        assert pred["classes"] is None
+    else:
+        assert pred["classes"].shape == (8,)
+
+
+def test_final_preset_at_150_has_table_9_shape_and_heads():
+    model, _ = _fit_one_step({"kind": "multihead", "preset": "final"}, 150, eager=False)  # as train() runs it
+    assert sorted(model.output_names) == ["hour", "minute"]
+    assert model.get_layer("hour").units == 12 and model.get_layer("minute").units == 1
+    assert model.get_layer("flatten1").output.shape[1] == 7 * 7 * 64  # Table 7's 7x7 maps
+    # the minute head is Table 9's dense stack: 6 dense layers of 360, 3 BatchNorms
+    head = [layer for layer in model.layers if layer.name.startswith("minute_")]
+    assert sum(isinstance(l, keras.layers.Dense) for l in head) == 6
+    assert sum(isinstance(l, keras.layers.BatchNormalization) for l in head) == 3
+    assert all(l.rate == 0.3 for l in head if isinstance(l, keras.layers.Dropout))
+    assert all(l.rate == 0.5 for l in model.layers if l.name.startswith("hour_") and isinstance(l, keras.layers.Dropout))
+    assert len([l for l in model.layers if isinstance(l, keras.layers.Conv2D)]) == len(
+        [s for s in CONV_STACK if s[0] == "conv"])  # one shared trunk
+
+
+def test_rotation_augmentation_only_in_training_and_survives_saving(tmp_path):
+    recipe = KIND_RECIPES["multihead_angle"]
+    model = build_model(recipe, (75, 75, 1))
+    rot = model.get_layer("augment_rotation")
+    assert isinstance(rot, keras.layers.RandomRotation) and model.layers.index(rot) == 2
+    assert not any(isinstance(l, keras.layers.RandomRotation)
+                   for l in build_model(KIND_RECIPES["multihead"], (75, 75, 1)).layers)
+    x = np.random.default_rng(1).integers(0, 256, (4, 75, 75, 1), dtype=np.uint8)
+    a, b = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    np.testing.assert_array_equal(a["hour"], b["hour"])
+    np.testing.assert_array_equal(a["minute"], b["minute"])
+    img = x.astype("float32") / 255
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(rot(img, training=False)), img)
+    assert not np.allclose(keras.ops.convert_to_numpy(rot(img, training=True)), img)
+    model.save(tmp_path / "model.keras")
+    again = keras.models.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(recipes.predict(recipe, again, x)["minutes"], recipes.predict(recipe, model, x)["minutes"])
+
+
+# ---------------------------------------------------------------------- encodings
+
+def _perfect_outputs(recipe, labels):
+    """What a perfect model would output: one-hot classes, exact regression targets."""
+    y = targets(recipe, labels)
+    one_hot = lambda ids, n: np.eye(n)[ids]  # noqa: E731
+    kind = recipe["kind"]
+    if kind == "classify":
+        return one_hot(y, recipe["n_classes"])
+    if kind in ("regress", "regress_angle"):
+        return y
+    return {"hour": one_hot(y["hour"], 12), "minute": y["minute"]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_encodings_round_trip_over_a_full_day(kind):
+    recipe = KIND_RECIPES[kind]
+    minutes = to_minutes(DAY)
+    decoded = decode_minutes(recipe, _perfect_outputs(recipe, DAY))
+    assert np.all((decoded >= 0) & (decoded < 720))
+    err = cse_minutes(minutes, decoded)
+    if kind == "classify":
+        assert err.max() <= 720 / 24 / 2  # at most half an interval
+        assert np.array_equal(true_classes(recipe, DAY), np.arange(720) * 24 // 720)
+    else:
+        assert err.max() < 1e-3
+    if kind.startswith("multihead"):
+        assert np.array_equal(true_classes(recipe, DAY), DAY[:, 0])
+
+
+@pytest.mark.parametrize("n_classes", [12, 48, 720])
+def test_classes_read_back_as_interval_centres(n_classes):
+    recipe = {"kind": "classify", "n_classes": n_classes}
+    decoded = decode_minutes(recipe, _perfect_outputs(recipe, DAY))
+    assert cse_minutes(to_minutes(DAY), decoded).max() <= 360 / n_classes
+    assert decoded[0] == 360 / n_classes  # class 0 is read as the centre of its interval
+
+
+def test_regression_targets_are_hours_and_wrap_at_12():
+    r = {"kind": "regress"}
+    assert targets(r, np.array([[2, 30]]))[0] == pytest.approx(2.5)
+    np.testing.assert_allclose(decode_minutes(r, np.array([[12.01], [-0.1], [11.99]])), [0.6, 714, 719.4], atol=1e-9)
+
+
+def test_angle_regression_has_no_jump_between_719_and_0():
+    r = {"kind": "regress_angle"}
+    y = targets(r, from_minutes(np.array([719, 0, 1])))
+    assert np.linalg.norm(y[0] - y[1]) < 0.01 and np.linalg.norm(y[1] - y[2]) < 0.01
+    d = decode_minutes(r, y)
+    np.testing.assert_allclose(cse_minutes([719, 0, 1], d), 0, atol=1e-4)
+    assert decode_minutes(r, 3 * y[:1])[0] == pytest.approx(719)  # any length of (sin, cos)
+
+
+def test_multihead_minute_is_clipped_to_the_predicted_hour():
+    r = {"kind": "multihead"}
+    hour = np.eye(12)[[3, 3, 3]]
+    np.testing.assert_allclose(decode_minutes(r, {"hour": hour, "minute": np.array([[61.2], [-2.0], [29.6]])}),
+                               [239, 180, 210])
+
+
+def _hours(**p):
+    """Hour-class probabilities from {class: probability} keyword pairs like h2=0.3."""
+    out = np.zeros((1, 12))
+    for k, v in p.items():
+        out[0, int(k[1:])] = v
+    return out
+
+
+def _angle(m):
+    return np.array([[np.sin(2 * np.pi * m / 60), np.cos(2 * np.pi * m / 60)]])
+
+
+def test_joint_decoding_2_59_leaning_to_class_3_is_2_59():
+    r = {"kind": "multihead_angle"}
+    # the hand sits at the 2/3 boundary; the hour head leans to class 3, the minute says 59
+    assert decode_minutes(r, {"hour": _hours(h2=0.3, h3=0.7), "minute": _angle(59)})[0] == pytest.approx(179)
+    # the naive reading (arg-max hour + minute) would be 3:59, an hour off
+    naive = decode_minutes({"kind": "multihead"}, {"hour": _hours(h2=0.3, h3=0.7), "minute": np.array([[59.0]])})
+    assert naive[0] == 239
+    # at 3:00 the minute head reading 59 (1 min off) with the head leaning to 3 gives 2:59: 1 minute off, not 59
+    assert cse_minutes(180, decode_minutes(r, {"hour": _hours(h2=0.45, h3=0.55), "minute": _angle(59)}))[0] \
+        == pytest.approx(1)
+    # a fully confident class keeps its hour for every minute, including the exact tie at :00
+    for m in (0, 1, 30, 59, 59.9):
+        assert joint_decode(_hours(h3=1.0), np.array([m]))[0] == pytest.approx(180 + m)
+
+
+def test_joint_decoding_wraps_between_11_59_and_0_00():
+    r = {"kind": "multihead_angle"}
+    split = _hours(h11=0.5, h0=0.5)  # hand at 12 o'clock
+    assert decode_minutes(r, {"hour": split, "minute": _angle(59)})[0] == pytest.approx(719)
+    assert cse_minutes(0, decode_minutes(r, {"hour": split, "minute": _angle(0.5)}))[0] == pytest.approx(0.5)
+    lean0 = _hours(h0=0.7, h11=0.3)  # leaning to class 0, but the minute says 11:59
+    assert decode_minutes(r, {"hour": lean0, "minute": _angle(59.5)})[0] == pytest.approx(719.5)
+    lean11 = _hours(h11=0.8, h0=0.2)  # leaning to 11, but the minute says just after 12
+    assert decode_minutes(r, {"hour": lean11, "minute": _angle(1)})[0] == pytest.approx(1)
+    assert decode_minutes(r, {"hour": _hours(h11=1.0), "minute": _angle(59)})[0] == pytest.approx(719)
+    assert decode_minutes(r, {"hour": _hours(h0=1.0), "minute": _angle(0)})[0] == pytest.approx(0, abs=1e-9)
+
+
+# ------------------------------------------------------------------------ recipes
+
+def test_unknown_recipe_key_is_rejected_by_name():
+    with pytest.raises(ValueError, match="unknown clock recipe key 'conv_filter'"):
+        validate_recipe({"kind": "classify", "conv_filter": 64})
+
+
+@pytest.mark.parametrize("bad, word", [
+    ({"kind": "clasify"}, "kind"),
+    ({"kind": "classify", "n_classes": 25}, "n_classes"),
+    ({"kind": "regress", "n_classes": 12}, "n_classes"),
+    ({"kind": "classify", "preset": "best"}, "preset"),
+    ({"kind": "classify", "batch_norm": "some"}, "batch_norm"),
+    ({"kind": "classify", "dropout": 1.0}, "dropout"),
+    ({"kind": "classify", "conv_filters": 0}, "conv_filters"),
+    ({"kind": "classify", "augment_rotation": "yes"}, "augment_rotation"),
+    ({"kind": "multihead", "loss_weights": [1.0]}, "loss_weights"),
+    ({"kind": "classify", "loss_weights": [0.5, 0.5]}, "loss_weights"),
+    ({"kind": "classify", "batch_size": 0}, "batch_size"),
+    ({"kind": "classify", "lr_halving_epochs": -1}, "lr_halving_epochs"),
+])
+def test_bad_values_are_rejected_by_name(bad, word):
+    with pytest.raises(ValueError, match=word):
+        validate_recipe(bad)
+
+
+def test_defaults_are_filled_and_validation_is_idempotent():
+    r = validate_recipe({"kind": "multihead"})
+    assert r["preset"] == "final" and r["loss_weights"] == [0.99, 0.01] and r["augment_rotation"] is False
+    assert "dropout" not in r  # each head keeps its table's dropout (0.5 hour, 0.3 minute)
+    assert validate_recipe({"kind": "classify"})["n_classes"] == 12
+    for rec in [*TABLE8.values(), *KIND_RECIPES.values()]:
+        once = validate_recipe(rec)
+        assert validate_recipe(once) == once
+    kw = compile_kwargs({"kind": "multihead"})
+    assert kw["loss_weights"] == {"hour": 0.99, "minute": 0.01} and kw["metrics"] == {"hour": ["accuracy"]}
+    assert compile_kwargs({"kind": "regress"})["loss"] == "mean_absolute_error"
+
+
+def test_describe_names_the_approach():
+    assert describe(KIND_RECIPES["classify"]) == "classification, n_c = 24, Table 7"
+    assert "joint decoding" in describe(KIND_RECIPES["multihead_angle"])
+    assert "rotation augmentation" in describe(KIND_RECIPES["multihead_angle"])
+    assert describe(TABLE8[7]).endswith("LR halves every 10 epochs")
+    assert "batch 256" in describe(TABLE8[1])

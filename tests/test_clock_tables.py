@@ -1,0 +1,108 @@
+"""Task 2 tables put our number beside the report's; Figure 3 plots the starred models."""
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from idl.clock import tables
+from idl.report import Page
+from idl.report_numbers import CLOCK, TABLE8
+
+
+def _col(header, rows, name):
+    i = header.index(name)
+    return [r[i] for r in rows]
+
+
+def test_table8_typed_in_from_report():
+    assert sorted(TABLE8) == list(range(10))
+    assert [i for i, r in TABLE8.items() if r["starred"]] == [0, 3, 5, 6, 8, 9]
+    assert TABLE8[0] == {"starred": True, "accuracy": 81, "epochs": 100, "cse": 28, "note": "Fiducial model"}
+    assert (TABLE8[9]["accuracy"], TABLE8[9]["epochs"], TABLE8[9]["cse"]) == (96, 96, 16)
+    assert (TABLE8[7]["accuracy"], TABLE8[7]["epochs"], TABLE8[7]["cse"]) == (53, 72, 45)
+
+
+def test_table8_ours_beside_report_and_missing_models():
+    ours = {0: {"accuracy": 0.8125, "cse_mean": 27.34, "epochs": 41},
+            "9": {"accuracy": 0.9, "cse_mean": 17.0, "epochs": 50},  # keys as read back from JSON
+            3: None}
+    header, rows = tables.table8(ours)
+    assert len(rows) == 10 and all(len(r) == len(header) for r in rows)
+    assert _col(header, rows, "model") == [str(i) for i in range(10)]
+    assert _col(header, rows, "*") == ["*", "", "", "*", "", "*", "*", "", "*", "*"]
+    acc_ours, acc_ref = _col(header, rows, "acc % (ours)"), _col(header, rows, "acc % (report)")
+    assert acc_ours[0] == 81.2 and acc_ref[0] == 81
+    assert acc_ours[9] == 90.0 and acc_ref[9] == 96
+    assert _col(header, rows, "epochs (ours)")[0] == 41
+    assert _col(header, rows, "mean CSE min (ours)")[0] == 27.3
+    assert _col(header, rows, "mean CSE min (report)")[0] == 28
+    # model 3 (None) and 1 (absent) show a dash in every "ours" column, report's numbers still there
+    for i in (1, 3):
+        ours_cells = [rows[i][header.index(h)] for h in header if h.endswith("(ours)")]
+        assert ours_cells == [tables.MISSING] * 3
+        assert rows[i][header.index("acc % (report)")] == TABLE8[i]["accuracy"]
+    assert rows[0][header.index("report's note")] == "Fiducial model"
+
+
+def test_nc_sweep_lower_bounds_and_report_numbers():
+    header, rows = tables.nc_sweep({12: {"accuracy": 0.95, "cse_mean": 16.04, "epochs": 20}, 720: None})
+    assert _col(header, rows, "n_c") == ["12", "24", "48", "720"]
+    floor = _col(header, rows, "mean CSE floor min (perfect classes)")
+    assert floor == ["15", "7.5", "3.75", "0.25"]
+    assert [tables.lower_bound_cse(n) for n in (12, 24, 48, 720)] == [15, 7.5, 3.75, 0.25]
+    assert _col(header, rows, "mean CSE min (report)") == [CLOCK[f"final_nc{n}"]["cse_mean"] for n in (12, 24, 48, 720)]
+    assert rows[0][header.index("acc % (ours)")] == 95.0
+    assert rows[0][header.index("mean CSE min (ours)")] == 16.0
+    assert rows[3][header.index("acc % (ours)")] == tables.MISSING
+    assert rows[1][header.index("epochs (report)")] == 109
+
+
+def test_approaches_rows():
+    header, rows = tables.approaches([
+        {"name": "classification", "description": "n_c = 12", "report_key": "final_nc12",
+         "metrics": {"accuracy": 0.5, "cse_mean": 20.0, "cse_median": 14.0, "cse_p90": 45.0, "epochs": 7}},
+        {"name": "regression", "description": "MAE", "report_key": "regression",
+         "metrics": {"accuracy": None, "cse_mean": 30.0, "cse_median": 20.0, "cse_p90": 80.0, "epochs": 5}},
+        {"name": "angle", "description": None, "report_key": None, "metrics": None},
+    ])
+    assert header == ["approach", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
+                      "median CSE min (ours)", "p90 CSE min (ours)", "epochs (ours)"]
+    assert rows[0] == ["classification (n_c = 12)", 50.0, 96.0, 20.0, 16.0, 14.0, 45.0, 7]
+    assert rows[1] == ["regression (MAE)", tables.MISSING, tables.MISSING, 30.0, 12.5, 20.0, 80.0, 5]
+    assert rows[2] == ["angle"] + [tables.MISSING] * 7
+    with pytest.raises(ValueError, match="report_key 'nope'"):
+        tables.approaches([{"name": "x", "report_key": "nope", "metrics": None}])
+
+
+def test_tables_render_on_the_results_page():
+    page = Page("t")
+    page.table(*tables.table8({}))
+    page.table(*tables.nc_sweep({}))
+    md = page.markdown()
+    assert "| 0 | * | Fiducial model | – | 81 | – | 100 | – | 28 |" in md
+    assert "| 48 | – | 88.0 | – | 9.6 | 3.75 | – | 106 |" in md
+    assert "3.75" in page.html()
+
+
+def _history(n, top):
+    return pd.DataFrame({"epoch": np.arange(n), "val_accuracy": np.linspace(0.1, top, n), "loss": np.ones(n)})
+
+
+def test_figure3_writes_png_of_starred_models(tmp_path, caplog):
+    caplog.set_level("INFO", logger="idl.clock.tables")
+    hist = {f"model_{i}": _history(10 + i, 0.5 + i / 20) for i in (0, 1, 5, 9)}
+    caption = tables.figure3(hist, tmp_path / "figure3.png")
+    assert "validation accuracy" in caption
+    assert [p.name for p in tmp_path.iterdir()] == ["figure3.png"]
+    with Image.open(tmp_path / "figure3.png") as im:
+        im.verify()
+        assert im.format == "PNG"
+    assert "model 1 is not starred" in caplog.text
+
+
+def test_figure3_needs_a_starred_history(tmp_path):
+    with pytest.raises(ValueError, match="starred"):
+        tables.figure3({"1": _history(5, 0.5), "2": _history(5, 0.5)}, tmp_path / "f.png")
+    with pytest.raises(ValueError, match="model number"):
+        tables.figure3({"fiducial": _history(5, 0.5)}, tmp_path / "f.png")
+    assert list(tmp_path.iterdir()) == []
