@@ -38,7 +38,8 @@ def env() -> dict:
 class Project:
     """A copy of the project in ``path``, with git and DVC initialised."""
 
-    def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None):
+    def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None,
+                 clock_external: dict | None = None):
         self.path = path
         for f in project_files():
             dst = path / f
@@ -52,8 +53,10 @@ class Project:
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
         if clock_models is not None:  # fewer models: the DAG (and so dvc.yaml) shrinks with them
             params["clock"]["models"] = {m: params["clock"]["models"][m] for m in clock_models}
+        if clock_external is not None:
+            params["clock"]["external"] = clock_external
         self.write_params(params)
-        if clock_models is not None:
+        if clock_models is not None or clock_external is not None:
             self.run(sys.executable, "-m", "idl.dvcgen")
         self.run("git", "init", "-q")
         if not (path / ".dvc").is_dir():  # the project is a DVC repository already

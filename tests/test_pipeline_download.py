@@ -10,6 +10,7 @@ import pytest
 
 from httpserver import FileServer
 from idl.clock import synth
+from idl.clock.course_data import write_course_data
 from idl.data import fixtures as F
 from pipeline import Project
 from test_workflow import TINY
@@ -34,8 +35,14 @@ def downloading(url, sha256=None):
 def test_downloaded_clock_data_flows_to_a_trained_model(tmp_path, served_clock, monkeypatch):
     url, images = served_clock
     monkeypatch.setenv("IDL_CACHE", str(tmp_path / "cache"))
-    project = Project(tmp_path / "p", tweak_demo=downloading(url))
-    project.snakemake("results/clock/models/final_nc12/metrics.json")
+    # another generator's clocks, to be scored by the clock_score rule
+    other = tmp_path / "other_clocks"
+    other_images, other_labels = synth.generate(1, size=48, seed=99, workers=1, progress=False)
+    write_course_data(other, other_images[::10], other_labels[::10])
+    project = Project(tmp_path / "p", tweak_demo=downloading(url), clock_models=["final_nc12"],
+                      clock_external={"other": str(other)})
+    project.snakemake("results/clock/models/final_nc12/metrics.json",
+                      "results/clock/scores/other/final_nc12/metrics.json")
 
     raw = project.path / "resources/raw/clock"
     np.testing.assert_array_equal(np.load(raw / "images.npy"), images)
@@ -43,6 +50,9 @@ def test_downloaded_clock_data_flows_to_a_trained_model(tmp_path, served_clock, 
     assert url in json.dumps(source)
     metrics = json.loads((project.path / "results/clock/models/final_nc12/metrics.json").read_text())
     assert metrics["n"] == len(np.load(project.path / "results/clock/split/test.npy"))
+    scored = json.loads((project.path / "results/clock/scores/other/final_nc12/metrics.json").read_text())
+    assert scored["n"] == 72 and scored["data"] == str(other)
+    assert 0 <= scored["cse_mean"] <= 360
 
 
 def test_pinned_hash_mismatch_fails_the_stage_and_leaves_nothing(tmp_path, served_clock, monkeypatch):
