@@ -13,6 +13,7 @@ configfile: "params.yaml"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/basics.smk"
 include: "rules/clock.smk"
 include: "rules/report.smk"
 

@@ -19,12 +19,14 @@ PARAMS_FILE = W.params_file_for(config)
 DOWNLOADED = ["fashion_mnist", "cifar10", "clock", "afhq", "pistachio", "tinyhero"]
 PREPARED = ["afhq", "pistachio", "tinyhero"]
 CLOCK_MODELS = sorted(RESOLVED["clock"]["models"])
+BASICS_RUNS = sorted(RESOLVED["basics"]["runs"])
 CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
 
 
 wildcard_constraints:
     dataset="|".join(DOWNLOADED),
     model="|".join(CLOCK_MODELS),
+    run="|".join(BASICS_RUNS),
     external="|".join(CLOCK_EXTERNAL) or "no-external-data",
 
 
@@ -40,10 +42,17 @@ def prepared_dir(dataset):
 CLOCK_MODEL_DIR = "results/clock/models/{model}"  # {model} is a wildcard
 CLOCK_SCORE_DIR = "results/clock/scores/{external}/{model}"  # a model on an external data folder
 CLOCK_SUMMARY_DIR = "results/clock/summary"
+# the report's Figure 1 (Adam overfitting) and Figure 2 (SGD improving on both sets)
+BASICS_FIGURES = ["cnn_adam_c3_d0", "cnn_sgd_c5_d2"]
 # models whose own figures go on the results page (every model's are under results/clock/models)
 CLOCK_HIGHLIGHT = [m for m in ("final_nc12", "multihead", "multihead_angle") if m in CLOCK_MODELS] or CLOCK_MODELS[:1]
 
 
+PREPARED_ROOT = "resources/prepared"
+BASICS_RUN_DIR = "results/basics/fashion_mnist/{run}"  # {run} is a wildcard
+BASICS_CIFAR_DIR = "results/basics/cifar10/rank{rank}"
+BASICS_RANKING = "results/basics/ranking.json"
+BASICS_SUMMARY_DIR = "results/basics/summary"
 CLOCK_SPLIT = "results/clock/split"
 REPORT_DIR = "results/report"
 STATE_DIR = "state"  # resume state: not an output, so neither engine deletes it
@@ -97,7 +106,9 @@ def folder_of_models(wildcards, input):
 
 def report_figures():
     return (
-        ["results/clock/figures/samples.png"]
+        [f"{BASICS_SUMMARY_DIR}/overview.png"]
+        + expand(f"{BASICS_RUN_DIR}/learning_curves.png", run=[r for r in BASICS_FIGURES if r in BASICS_RUNS])
+        + ["results/clock/figures/samples.png"]
         + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("figure3", "error_histograms", "error_by_hour")]
         + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
         + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)

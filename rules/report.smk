@@ -6,6 +6,7 @@ rule report:
         clock_raw=raw_dir("clock"),
         metrics=expand(f"{CLOCK_MODEL_DIR}/metrics.json", model=CLOCK_MODELS),
         clock_summary=f"{CLOCK_SUMMARY_DIR}/summary.json",
+        basics_summary=f"{BASICS_SUMMARY_DIR}/summary.json",
         figures=report_figures(),
         code=code("report"),
         param_values=params_input("report"),
@@ -22,7 +23,7 @@ rule report:
         "logs/report.log",
     shell:
         "python scripts/report.py --params {params.file} --clock-raw {input.clock_raw} "
-        "--clock-results results/clock --figures {input.figures} --out {params.out_dir} --log {log}"
+        "--basics-summary {input.basics_summary} --clock-results results/clock --figures {input.figures} --out {params.out_dir} --log {log}"
 
 
 onsuccess:

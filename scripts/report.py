@@ -6,11 +6,12 @@ from pathlib import Path
 
 from idl.stage import run
 
-PARAMS = ("data.clock", "clock.train", "clock.models")
+PARAMS = ("data.clock", "clock.train", "clock.models", "basics.train")
 
 
 def add_arguments(ap):
     ap.add_argument("--clock-raw", required=True, type=Path)
+    ap.add_argument("--basics-summary", required=True, type=Path, help="Task 1 summary.json")
     ap.add_argument("--clock-results", required=True, type=Path)
     ap.add_argument("--figures", nargs="*", type=Path, default=[])
     ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
@@ -22,6 +23,8 @@ def main(args, p):
     write_results_page(
         out_dir=args.out,
         clock_raw=args.clock_raw,
+        basics_summary=args.basics_summary,
+        basics_train=p["basics.train"],
         clock_results=args.clock_results,
         figures=args.figures,
         profile=p.profile,

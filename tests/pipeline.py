@@ -39,7 +39,7 @@ class Project:
     """A copy of the project in ``path``, with git and DVC initialised."""
 
     def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None,
-                 clock_external: dict | None = None):
+                 clock_external: dict | None = None, basics_runs: list[str] | None = None):
         self.path = path
         for f in project_files():
             dst = path / f
@@ -53,10 +53,12 @@ class Project:
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
         if clock_models is not None:  # fewer models: the DAG (and so dvc.yaml) shrinks with them
             params["clock"]["models"] = {m: params["clock"]["models"][m] for m in clock_models}
+        if basics_runs is not None:
+            params["basics"]["runs"] = {r: params["basics"]["runs"][r] for r in basics_runs}
         if clock_external is not None:
             params["clock"]["external"] = clock_external
         self.write_params(params)
-        if clock_models is not None or clock_external is not None:
+        if clock_models is not None or clock_external is not None or basics_runs is not None:
             self.run(sys.executable, "-m", "idl.dvcgen")
         self.run("git", "init", "-q")
         if not (path / ".dvc").is_dir():  # the project is a DVC repository already

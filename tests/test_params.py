@@ -88,7 +88,9 @@ def test_tracked_keys_include_profile_overrides(raw):
 def test_every_stage_script_declares_keys_that_exist(raw):
     resolved = P.resolve(raw)
     for script in sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_")):
-        keys = W.stage_keys(script, {"dataset": "tinyhero" if "prepare" in script else "clock", "model": "final_nc12"})
+        wildcards = {"dataset": "tinyhero" if "prepare" in script else "clock", "model": "final_nc12",
+                     "run": "mlp_sgd"}
+        keys = W.stage_keys(script, wildcards)
         for key in keys:
             assert P.has_path(resolved, key), (script, key)
 

@@ -115,7 +115,8 @@ def _table_from_csv(page: "Page", path: Path) -> None:
 
 
 def write_results_page(
-    out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models
+    out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models,
+    basics_summary=None, basics_train=None,
 ) -> None:
     out_dir = Path(out_dir)
     clock_results = Path(clock_results)
@@ -128,6 +129,9 @@ def write_results_page(
            "that the pipeline runs end to end, not what the report's models reach."
            if profile != "paper" else "The report's own settings.")
     )
+
+    if basics_summary is not None:
+        _basics_section(page, Path(basics_summary), basics_train, profile)
 
     page.h("Task 2: telling the time")
     page.p(f"Data: {data_sentence}. Scores are on the held-out test split, never seen in training.")
@@ -163,6 +167,27 @@ def write_results_page(
     write_text(out_dir / "index.html", page.html())
 
 
+def _basics_section(page: "Page", summary_path: Path, train_cfg: dict, profile: str) -> None:
+    from idl.models.keras_basics import CONV3_NOTE
+
+    summary = _read_json(summary_path)
+    tables = summary_path.parent
+    page.h("Task 1: Keras basics")
+    page.p(
+        f"Fashion-MNIST{' and CIFAR-10 stand-ins (generated)' if profile != 'paper' else ' and CIFAR-10'}, "
+        f"{train_cfg['epochs']} epochs at batch {train_cfg['batch_size']} (the report: 30), a seeded 90/10 "
+        "train/validation split of the training set; the official test set, which the report does not use, "
+        "is scored too. " + CONV3_NOTE
+    )
+    page.p("Best three on Fashion-MNIST, retrained on CIFAR-10: " + ", ".join(f"`{r}`" for r in summary["ranking"]) + ".")
+    page.h("Table 3: CNNs on Fashion-MNIST (validation set)", 3)
+    _table_from_csv(page, tables / "table3.csv")
+    page.h("Table 4: MLPs on Fashion-MNIST (validation set)", 3)
+    _table_from_csv(page, tables / "table4.csv")
+    page.h("Table 5: the best three on CIFAR-10", 3)
+    _table_from_csv(page, tables / "table5.csv")
+
+
 def _table8_notes() -> dict:
     from idl.clock.recipes import TABLE8_NOTES
 
@@ -170,6 +195,7 @@ def _table8_notes() -> dict:
 
 
 CAPTIONS = {
+    "overview": "Task 1: validation accuracy per epoch of every Fashion-MNIST run",
     "samples": "Clock images with their labels",
     "figure3": "Figure 3: validation accuracy per epoch of the starred Table 8 models",
     "error_histograms": "Common-sense error on the test split, per approach",
@@ -180,6 +206,9 @@ CAPTIONS = {
 def _caption(path: Path) -> str:
     if path.stem in CAPTIONS:
         return CAPTIONS[path.stem]
+    if path.stem == "learning_curves" and path.parent.name in ("cnn_adam_c3_d0", "cnn_sgd_c5_d2"):
+        n = 1 if path.parent.name == "cnn_adam_c3_d0" else 2
+        return f"Figure {n}: {path.parent.name}, training against validation loss and accuracy"
     if path.stem in ("learning_curves", "test_predictions"):
         what = "learning curves" if path.stem == "learning_curves" else "test images, true and predicted time"
         return f"{path.parent.name}: {what}"

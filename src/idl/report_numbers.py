@@ -43,3 +43,30 @@ TABLE8 = {
     9: {"starred": True, "accuracy": 96, "epochs": 96, "cse": 16,
         "note": "More dense nodes and smaller pooling strides: perfection!"},
 }
+
+# Task 1, "Keras Basics": validation loss and accuracy (fraction) after 30 epochs, keyed by
+# the run names of idl.models.keras_basics.GRID. Table 3: CNNs and Table 4: MLPs on
+# Fashion-MNIST; Table 5: the three winners on CIFAR-10 (the report gives no test numbers).
+BASICS = {
+    "epochs": 30,
+    "val_fraction": 0.1,
+    "table3": {
+        "cnn_adam_c3_d0": {"val_loss": 0.4864, "val_accuracy": 0.9232},
+        "cnn_adam_c3_d2": {"val_loss": 0.3633, "val_accuracy": 0.9258},
+        "cnn_adam_c5_d0": {"val_loss": 0.3905, "val_accuracy": 0.9198},
+        "cnn_adam_c5_d2": {"val_loss": 0.3669, "val_accuracy": 0.9144},
+        "cnn_sgd_c3_d0": {"val_loss": 0.2594, "val_accuracy": 0.9104},
+        "cnn_sgd_c3_d2": {"val_loss": 0.2551, "val_accuracy": 0.9088},
+        "cnn_sgd_c5_d0": {"val_loss": 0.3331, "val_accuracy": 0.9020},
+        "cnn_sgd_c5_d2": {"val_loss": 0.2558, "val_accuracy": 0.9132},
+    },
+    "table4": {
+        "mlp_adam": {"val_loss": 0.4668, "val_accuracy": 0.8990},
+        "mlp_sgd": {"val_loss": 0.3051, "val_accuracy": 0.8894},
+    },
+    "table5": {
+        "cnn_sgd_c3_d0": {"val_loss": 0.2714, "val_accuracy": 0.9116},
+        "cnn_sgd_c3_d2": {"val_loss": 0.2435, "val_accuracy": 0.9106},
+        "cnn_sgd_c5_d2": {"val_loss": 0.2435, "val_accuracy": 0.9112},
+    },
+}

@@ -33,6 +33,7 @@ import inspect
 import json
 import logging
 import math
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -60,6 +61,12 @@ _BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE = "backup", "last.keras", "history.cs
 
 def _is_tensorflow() -> bool:
     return keras.backend.backend() == "tensorflow"
+
+
+def threads_from_env() -> int | None:
+    """Snakemake exports a rule's ``threads`` as OMP_NUM_THREADS; under DVC it is unset (all cores)."""
+    value = os.environ.get("OMP_NUM_THREADS")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
 def configure_threads(n: int | None) -> bool:

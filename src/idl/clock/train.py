@@ -6,7 +6,6 @@ What a model is comes from its recipe in params.yaml (``clock.models.NAME``), bu
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -18,12 +17,6 @@ from idl.errors import DataError
 from idl.io import atomic_path, write_json
 
 log = logging.getLogger(__name__)
-
-
-def threads_from_env() -> int | None:
-    """Snakemake exports the rule's ``threads`` as OMP_NUM_THREADS; under DVC it is unset (all cores)."""
-    value = os.environ.get("OMP_NUM_THREADS")
-    return int(value) if value and value.isdigit() and int(value) > 0 else None
 
 
 def _load(data_dir: Path, split_dir: Path | None):
@@ -52,7 +45,7 @@ def training_settings(recipe: dict, train_cfg: dict) -> dict:
 def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int):
     from idl.clock import recipes
     from idl.models.clock import prepare_images
-    from idl.training import configure_threads, train
+    from idl.training import configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())  # before TensorFlow runs any op
     recipe = recipes.validate_recipe(model_cfg)

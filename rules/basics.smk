@@ -1,0 +1,132 @@
+# Task 1 of the report: MLP and CNN variants on Fashion-MNIST, the best three on CIFAR-10.
+
+
+rule basics_data:
+    input:
+        raw=raw_dir("{dataset}"),
+        code=code("basics_data"),
+        param_values=params_input("basics_data"),
+    output:
+        data=f"{PREPARED_ROOT}/{{dataset}}/arrays.npz",
+        train="results/basics/{dataset}/split/train.npy",
+        val="results/basics/{dataset}/split/val.npy",
+    wildcard_constraints:
+        dataset="fashion_mnist|cifar10",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("basics_data"),
+        split=folder_of_output("train"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/basics/data_{dataset}.log",
+    shell:
+        "python scripts/basics_data.py --params {params.file} --dataset {wildcards.dataset} --raw {input.raw} "
+        "--data {output.data} --split {params.split} --log {log}"
+
+
+rule basics_train:
+    input:
+        data=f"{PREPARED_ROOT}/fashion_mnist/arrays.npz",
+        train="results/basics/fashion_mnist/split/train.npy",
+        code=code("basics_train"),
+        param_values=params_input("basics_train"),
+    output:
+        model=f"{BASICS_RUN_DIR}/model.keras",
+        history=f"{BASICS_RUN_DIR}/history.csv",
+        metrics=f"{BASICS_RUN_DIR}/metrics.json",
+        curves=f"{BASICS_RUN_DIR}/learning_curves.png",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("basics_train"),
+        split=folder_of_input("train"),
+        out_dir=folder_of_output("model"),
+        state=f"{STATE_DIR}/basics/fashion_mnist/{{run}}",
+    resources:
+        gpu=1,
+    threads: 4
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/basics/train_{run}.log",
+    shell:
+        "python scripts/basics_train.py --params {params.file} --run {wildcards.run} --data {input.data} "
+        "--split {params.split} --out {params.out_dir} --state {params.state} --log {log}"
+
+
+rule basics_rank:
+    input:
+        metrics=expand(f"{BASICS_RUN_DIR}/metrics.json", run=BASICS_RUNS),
+        code=code("basics_rank"),
+        param_values=params_input("basics_rank"),
+    output:
+        BASICS_RANKING,
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("basics_rank"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/basics/rank.log",
+    shell:
+        "python scripts/basics_rank.py --params {params.file} --metrics {input.metrics} --out {output} --log {log}"
+
+
+rule basics_cifar:
+    input:
+        ranking=BASICS_RANKING,
+        data=f"{PREPARED_ROOT}/cifar10/arrays.npz",
+        train="results/basics/cifar10/split/train.npy",
+        code=code("basics_cifar"),
+        param_values=params_input("basics_cifar"),
+    output:
+        model=f"{BASICS_CIFAR_DIR}/model.keras",
+        history=f"{BASICS_CIFAR_DIR}/history.csv",
+        metrics=f"{BASICS_CIFAR_DIR}/metrics.json",
+        curves=f"{BASICS_CIFAR_DIR}/learning_curves.png",
+    wildcard_constraints:
+        rank="1|2|3",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("basics_cifar"),
+        split=folder_of_input("train"),
+        out_dir=folder_of_output("model"),
+        state=f"{STATE_DIR}/basics/cifar10/rank{{rank}}",
+    resources:
+        gpu=1,
+    threads: 4
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/basics/cifar_rank{rank}.log",
+    shell:
+        "python scripts/basics_cifar.py --params {params.file} --rank {wildcards.rank} --ranking {input.ranking} "
+        "--data {input.data} --split {params.split} --out {params.out_dir} --state {params.state} --log {log}"
+
+
+rule basics_summary:
+    """Tables 3, 4 and 5 with the report's numbers beside ours, and an overview of every run."""
+    input:
+        metrics=expand(f"{BASICS_RUN_DIR}/metrics.json", run=BASICS_RUNS),
+        histories=expand(f"{BASICS_RUN_DIR}/history.csv", run=BASICS_RUNS),
+        cifar=expand(f"{BASICS_CIFAR_DIR}/metrics.json", rank=[1, 2, 3]),
+        ranking=BASICS_RANKING,
+        code=code("basics_summary"),
+        param_values=params_input("basics_summary"),
+    output:
+        metrics=f"{BASICS_SUMMARY_DIR}/summary.json",
+        table3=f"{BASICS_SUMMARY_DIR}/table3.csv",
+        table4=f"{BASICS_SUMMARY_DIR}/table4.csv",
+        table5=f"{BASICS_SUMMARY_DIR}/table5.csv",
+        overview=f"{BASICS_SUMMARY_DIR}/overview.png",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("basics_summary"),
+        out_dir=folder_of_output("metrics"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/basics/summary.log",
+    shell:
+        "python scripts/basics_summary.py --params {params.file} --metrics {input.metrics} "
+        "--cifar {input.cifar} --ranking {input.ranking} --out {params.out_dir} --log {log}"
