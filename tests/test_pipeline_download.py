@@ -65,3 +65,28 @@ def test_pinned_hash_mismatch_fails_the_stage_and_leaves_nothing(tmp_path, serve
     log = (project.path / "logs/acquire/clock.log").read_text()
     assert "images.npy" in log and wrong in log
     assert not (project.path / "resources/raw/clock").exists()
+
+
+def test_fashion_mnist_and_cifar10_from_a_mirror_reach_training(tmp_path, monkeypatch):
+    """The full-scale route of Task 1 on real file formats: IDX gz files and the CIFAR-10 pickle
+    tarball, downloaded from a mirror and verified, then read, split, trained, ranked and tabled."""
+    monkeypatch.setenv("IDL_CACHE", str(tmp_path / "cache"))
+    with FileServer(tmp_path / "www") as server:
+        F.make_fashion_mnist(server.root, n_train=60, n_test=20, seed=1)
+        F.make_cifar10_tarball(server.root / "cifar-10-python.tar.gz", n_per_batch=12, n_test=20, seed=2)
+        sums = {f.name: "md5:" + hashlib.md5(f.read_bytes()).hexdigest() for f in server.root.glob("*.gz")}
+        tweak = json.loads(json.dumps(TINY))
+        for name in ("fashion_mnist", "cifar10"):
+            wanted = [f for f in sums if (f.startswith("cifar") == (name == "cifar10"))]
+            tweak["data"][name] = {"source": "download", "checksums": {f: sums[f] for f in wanted}}
+        project = Project(tmp_path / "p", tweak_demo=tweak, clock_models=["final_nc12"],
+                          basics_runs=["mlp_adam", "mlp_sgd", "cnn_sgd_c3_d0"])
+        params = project.params()
+        params["data"]["mirror"] = server.url
+        project.write_params(params)
+        project.snakemake("results/basics/summary/table5.csv")
+    assert server.hits["/train-images-idx3-ubyte.gz"] == 1 and server.hits["/cifar-10-python.tar.gz"] == 1
+    source = json.loads((project.path / "resources/raw/cifar10/SOURCE.json").read_text())
+    assert server.url in json.dumps(source)
+    table5 = (project.path / "results/basics/summary/table5.csv").read_text().splitlines()
+    assert len(table5) == 4  # header and the three ranks
