@@ -2,6 +2,7 @@
 import keras
 import numpy as np
 import pytest
+from keras_layers import layer_rows
 
 from idl.models.clock import (
     FIDUCIAL_CLASSIFIER,
@@ -15,22 +16,7 @@ from idl.models.clock import (
 
 
 def _layers(model):
-    """(class name, key parameter) for each layer after the input and rescaling."""
-    out = []
-    for layer in model.layers[2:]:
-        c = layer.get_config()
-        name = type(layer).__name__
-        if name == "Conv2D":
-            out.append((name, c["filters"], tuple(c["kernel_size"]), tuple(c["strides"]), c["activation"]))
-        elif name == "MaxPooling2D":
-            out.append((name, tuple(c["pool_size"]), tuple(c["strides"])))
-        elif name == "Dense":
-            out.append((name, c["units"], c["activation"]))
-        elif name == "Dropout":
-            out.append((name, c["rate"]))
-        else:
-            out.append((name,))
-    return out
+    return layer_rows(model)
 
 
 # Table 7, written out by hand from the report.

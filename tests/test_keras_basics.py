@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from keras_layers import layer_rows
 
 from idl.basics import read_ranking, rank_runs, split_indices, table3, table4, table5, write_ranking
 from idl.errors import DataError
@@ -19,22 +20,7 @@ from idl.report_numbers import BASICS
 
 
 def _layers(model):
-    """(class name, key parameters) for each layer after the input and rescaling."""
-    out = []
-    for layer in model.layers[2:]:
-        c = layer.get_config()
-        name = type(layer).__name__
-        if name == "Conv2D":
-            out.append((name, c["filters"], tuple(c["kernel_size"]), tuple(c["strides"]), c["padding"], c["activation"]))
-        elif name == "MaxPooling2D":
-            out.append((name, tuple(c["pool_size"]), tuple(c["strides"])))
-        elif name == "Dense":
-            out.append((name, c["units"], c["activation"]))
-        elif name == "Dropout":
-            out.append((name, c["rate"]))
-        else:
-            out.append((name,))
-    return out
+    return layer_rows(model, padding=True)
 
 
 # Table 2, by hand from the report (the 3x3 kernel and "same" padding are our choice).
