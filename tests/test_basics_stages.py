@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from idl.basics import write_ranking
-from idl.basics_stages import prepare_arrays, ranked_run
+from idl.basics_data import prepare_arrays
+from idl.basics_stages import ranked_run
 from idl.data import fixtures
 from idl.errors import DataError
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from keras_layers import layer_rows
 
-from idl.basics import read_ranking, rank_runs, split_indices, table3, table4, table5, write_ranking
+from idl.basics import read_ranking, rank_runs, table3, table4, table5, write_ranking
+from idl.basics_data import split_indices
 from idl.errors import DataError
 from idl.models.keras_basics import (
     CONV3_NOTE,

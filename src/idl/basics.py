@@ -1,11 +1,10 @@
-"""Task 1 ("Keras Basics") bookkeeping: the 90/10 split, picking the winners, Tables 3-5.
+"""Task 1 ("Keras Basics") bookkeeping: picking the winners, Tables 3-5.
 
 The report trains every grid run (:data:`idl.models.keras_basics.GRID`) on
 Fashion-MNIST with 10 % of the training images held out for validation, picks the
 three best runs and trains those again on CIFAR-10. This module holds the pieces
-around the training itself, all pure or atomic:
+around the training itself, all pure or atomic (the 90/10 split is in :mod:`idl.basics_data`):
 
-* :func:`split_indices`: the deterministic 90/10 train/validation split;
 * :func:`rank_runs`, :func:`write_ranking`, :func:`read_ranking`: the winners, kept in a
   small JSON file so the CIFAR-10 stage depends on the choice, not on all 10 runs;
 * :func:`table3`, :func:`table4`, :func:`table5`: ``(header, rows)`` for the results page
@@ -43,21 +42,6 @@ RANK_METRICS = ("val_accuracy", "val_loss")
 
 
 # ------------------------------------------------------------------------ split
-
-def split_indices(n: int, val_fraction: float = 0.1, seed: int = 0) -> dict[str, np.ndarray]:
-    """Disjoint, sorted ``{"train": idx, "val": idx}`` covering ``range(n)``; same seed, same split.
-
-    The validation part has ``round(n * val_fraction)`` images (at least 1, at most n - 1).
-    """
-    if isinstance(n, bool) or int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2 to split, got {n!r}")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction!r}")
-    n = int(n)
-    n_val = min(max(int(round(n * val_fraction)), 1), n - 1)
-    perm = np.random.default_rng(seed).permutation(n)
-    return {"train": np.sort(perm[n_val:]), "val": np.sort(perm[:n_val])}
-
 
 # ---------------------------------------------------------------------- ranking
 

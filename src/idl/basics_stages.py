@@ -1,4 +1,4 @@
-"""Task 1 ("Keras basics") stages: arrays and split, one training run, ranking, summary.
+"""Task 1 ("Keras basics") stages: one training run, ranking, summary (the data: idl.basics_data).
 
 A run is a recipe in params.yaml (``basics.runs.NAME``: arch, optimizer, conv_layers,
 dropout_layers), trained on Fashion-MNIST; the ranking file names the best three, which
@@ -14,27 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from idl.errors import DataError
-from idl.io import atomic_path, save_npy, write_json
+from idl.io import write_json, write_table
 
 log = logging.getLogger(__name__)
-
-
-def prepare_arrays(dataset: str, raw_dir, data_path, split_dir, val_fraction: float, seed: int) -> None:
-    """The dataset's arrays as one .npz (channel axis added) and a seeded 90/10 split as index files."""
-    from idl.basics import split_indices
-    from idl.data.readers import load_cifar10, load_fashion_mnist
-
-    loader = {"fashion_mnist": load_fashion_mnist, "cifar10": load_cifar10}[dataset]
-    x_train, y_train, x_test, y_test = loader(raw_dir)
-    if x_train.ndim == 3:  # grayscale: add the channel axis the models expect
-        x_train, x_test = x_train[..., None], x_test[..., None]
-    with atomic_path(data_path, suffix=".npz") as tmp:
-        np.savez(tmp, x_train=x_train, y_train=y_train.astype(np.int64), x_test=x_test, y_test=y_test.astype(np.int64))
-    split = split_indices(len(x_train), val_fraction=val_fraction, seed=seed)
-    for part, idx in split.items():
-        save_npy(Path(split_dir) / f"{part}.npy", idx)
-    log.info("%s: %d train, %d val, %d test images %s", dataset, len(split["train"]), len(split["val"]),
-             len(x_test), x_train.shape[1:])
 
 
 def _load(data_path, split_dir):
@@ -111,7 +93,6 @@ def write_summary(metrics_files, cifar_files, ranking_path, out_dir, runs: dict)
     import pandas as pd
 
     from idl.basics import read_ranking, table3, table4, table5
-    from idl.clock.summary import write_table
     from idl.plots import compare_curves
 
     out_dir = Path(out_dir)

@@ -7,6 +7,8 @@ workflow engine would mistake for a finished output.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import shutil
@@ -77,3 +79,19 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_table(path: str | os.PathLike, header: list, rows: list) -> None:
+    """A results table as CSV (None cells left empty), for the page and for users."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow(["" if c is None else c for c in row])
+    write_text(path, buf.getvalue())
+
+
+def read_table(path: str | os.PathLike) -> tuple[list, list]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]

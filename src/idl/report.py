@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from idl.io import write_text
+from idl.io import read_table, write_text
 
 
 @dataclass
@@ -108,8 +108,6 @@ def describe_data(raw_dir: Path) -> tuple[str, bool]:
 
 
 def _table_from_csv(page: "Page", path: Path) -> None:
-    from idl.clock.summary import read_table
-
     header, rows = read_table(path)
     page.table(header, [[c if c != "" else None for c in row] for row in rows])
 

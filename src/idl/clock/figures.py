@@ -19,36 +19,41 @@ from idl.io import atomic_path
 WRONG_MINUTES = 30  # a prediction further off than this is drawn in red
 
 
+def _image_grid(n_images: int, n: int, seed: int, cell: tuple[float, float], title: str | None):
+    """A figure of up to ``n`` random images (sorted by row), 8 per row: (fig, [(axes, row), ...])."""
+    if n_images == 0:
+        raise ValueError("no images to show")
+    n = min(n, n_images)
+    rows = np.sort(np.random.default_rng(seed).choice(n_images, size=n, replace=False))
+    cols = min(n, 8)
+    nrows = math.ceil(n / cols)
+    fig = Figure(figsize=(cell[0] * cols, cell[1] * nrows + (0.4 if title else 0)), dpi=100)
+    axes = fig.subplots(nrows, cols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    return fig, list(zip(axes.ravel(), rows))
+
+
+def _save(fig: Figure, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+
+
 def contact_sheet(images: np.ndarray, labels: np.ndarray, path: str | os.PathLike, n: int = 24,
                   seed: int = 0, title: str | None = None) -> None:
     """Write a PNG grid of ``n`` random images (sorted by row) titled with their "HH:MM" labels."""
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    if len(images) == 0:
-        raise ValueError("no images to show")
-    n = min(n, len(images))
-    rows = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
-    cols = min(n, 8)
-    nrows = math.ceil(n / cols)
-    fig = Figure(figsize=(1.6 * cols, 1.75 * nrows + (0.4 if title else 0)), dpi=100)
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for ax, row in zip(axes.ravel(), rows):
+    fig, cells = _image_grid(len(images), n, seed, (1.6, 1.75), title)
+    for ax, row in cells:
         ax.imshow(images[row], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         hour, minute = (int(v) for v in labels[row])
         ax.set_title(f"{hour:02d}:{minute:02d}", fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-
-
-def _save(fig: Figure, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+    _save(fig, path)
 
 
 def prediction_grid(images: np.ndarray, true_minutes, pred_minutes, path: str | os.PathLike, n: int = 24,
@@ -66,18 +71,10 @@ def prediction_grid(images: np.ndarray, true_minutes, pred_minutes, path: str | 
     if not len(images) == len(true_m) == len(pred_m):
         raise ValueError(f"{len(images)} images, {len(true_m)} true and {len(pred_m)} predicted times: "
                          "they must match row for row")
-    if len(images) == 0:
-        raise ValueError("no images to show")
-    n = min(n, len(images))
-    rows = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
+    fig, cells = _image_grid(len(images), n, seed, (1.7, 2.0), title)
     cse = cse_minutes(true_m, pred_m)
-    cols = min(n, 8)
-    nrows = math.ceil(n / cols)
-    fig = Figure(figsize=(1.7 * cols, 2.0 * nrows + (0.4 if title else 0)), dpi=100)
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for ax, row in zip(axes.ravel(), rows):
+    rows = np.array([row for _, row in cells])
+    for ax, row in cells:
         wrong = bool(cse[row] > WRONG_MINUTES)
         color = "red" if wrong else "black"
         ax.set_axis_on()
@@ -91,7 +88,7 @@ def prediction_grid(images: np.ndarray, true_minutes, pred_minutes, path: str | 
         t, p = format_time([true_m[row], pred_m[row]])
         ax.set_title(f"true {t}\npred {p}", fontsize=8, color=color)
     n_wrong = int(np.sum(cse[rows] > WRONG_MINUTES))
-    fig.suptitle((f"{title}\n" if title else "") + f"red: more than {WRONG_MINUTES} min off ({n_wrong} of {n} shown)",
+    fig.suptitle((f"{title}\n" if title else "") + f"red: more than {WRONG_MINUTES} min off ({n_wrong} of {len(rows)} shown)",
                  fontsize=10)
     fig.tight_layout()
     _save(fig, path)

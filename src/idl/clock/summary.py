@@ -6,36 +6,19 @@ a Table 8 variant is one of the approaches compared in the last table.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from idl.io import write_json, write_text
+from idl.io import write_json, write_table
 
 TABLE8_NAME = re.compile(r"^t8_m(\d)$")
 
 
 def table8_model(index: int) -> str:
     return "final_nc12" if index == 9 else f"t8_m{index}"
-
-
-def write_table(path: Path, header: list, rows: list) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow(["" if c is None else c for c in row])
-    write_text(path, buf.getvalue())
-
-
-def read_table(path: Path) -> tuple[list, list]:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
 
 
 def write_summary(models_dir, out_dir, models: dict) -> dict:
