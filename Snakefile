@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/basics.smk"
 include: "rules/clock.smk"
+include: "rules/generative.smk"
 include: "rules/report.smk"
 
 

@@ -21,12 +21,15 @@ PREPARED = ["afhq", "pistachio", "tinyhero"]
 CLOCK_MODELS = sorted(RESOLVED["clock"]["models"])
 BASICS_RUNS = sorted(RESOLVED["basics"]["runs"])
 CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
+GEN_DATASETS = RESOLVED["generative"]["datasets"]
+GEN_MODELS = sorted(RESOLVED["generative"]["models"])
 
 
 wildcard_constraints:
     dataset="|".join(DOWNLOADED),
     model="|".join(CLOCK_MODELS),
     run="|".join(BASICS_RUNS),
+    gen="|".join(GEN_MODELS),
     external="|".join(CLOCK_EXTERNAL) or "no-external-data",
 
 
@@ -54,6 +57,9 @@ BASICS_CIFAR_DIR = "results/basics/cifar10/rank{rank}"
 BASICS_RANKING = "results/basics/ranking.json"
 BASICS_SUMMARY_DIR = "results/basics/summary"
 CLOCK_SPLIT = "results/clock/split"
+GEN_SPLIT = "results/generative/{dataset}/split"  # {dataset} is a wildcard (prepared datasets)
+GEN_MODEL_DIR = "results/generative/{dataset}/{gen}"  # a recipe of generative.models on a dataset
+GEN_SUMMARY_DIR = "results/generative/summary"
 REPORT_DIR = "results/report"
 STATE_DIR = "state"  # resume state: not an output, so neither engine deletes it
 
@@ -112,7 +118,6 @@ def report_figures():
         + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("figure3", "error_histograms", "error_by_hour")]
         + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
         + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)
-        + expand("results/data/{dataset}_downsampling.png", dataset=PREPARED)
     )
 
 

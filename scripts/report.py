@@ -6,13 +6,15 @@ from pathlib import Path
 
 from idl.stage import run
 
-PARAMS = ("data.clock", "clock.train", "clock.models", "basics.train")
+PARAMS = ("data.clock", "clock.train", "clock.models", "basics.train", "generative",
+          "data.afhq", "data.pistachio", "data.tinyhero")
 
 
 def add_arguments(ap):
     ap.add_argument("--clock-raw", required=True, type=Path)
     ap.add_argument("--basics-summary", required=True, type=Path, help="Task 1 summary.json")
     ap.add_argument("--clock-results", required=True, type=Path)
+    ap.add_argument("--generative-results", required=True, type=Path, help="Task 3 results folder")
     ap.add_argument("--figures", nargs="*", type=Path, default=[])
     ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
 
@@ -31,6 +33,9 @@ def main(args, p):
         data_cfg=p["data.clock"],
         train_cfg=p["clock.train"],
         models=p["clock.models"],
+        generative_results=args.generative_results,
+        generative_cfg=p["generative"],
+        image_data_cfg={d: p[f"data.{d}"] for d in ("afhq", "pistachio", "tinyhero")},
     )
 
 

@@ -39,7 +39,8 @@ class Project:
     """A copy of the project in ``path``, with git and DVC initialised."""
 
     def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None,
-                 clock_external: dict | None = None, basics_runs: list[str] | None = None):
+                 clock_external: dict | None = None, basics_runs: list[str] | None = None,
+                 gen_datasets: list[str] | None = None):
         self.path = path
         for f in project_files():
             dst = path / f
@@ -57,8 +58,10 @@ class Project:
             params["basics"]["runs"] = {r: params["basics"]["runs"][r] for r in basics_runs}
         if clock_external is not None:
             params["clock"]["external"] = clock_external
+        if gen_datasets is not None:
+            params["generative"]["datasets"] = gen_datasets
         self.write_params(params)
-        if clock_models is not None or clock_external is not None or basics_runs is not None:
+        if any(x is not None for x in (clock_models, clock_external, basics_runs, gen_datasets)):
             self.run(sys.executable, "-m", "idl.dvcgen")
         self.run("git", "init", "-q")
         if not (path / ".dvc").is_dir():  # the project is a DVC repository already

@@ -27,11 +27,16 @@ TINY = {
     },
     "clock": {"train": {"epochs": 1}},
     "basics": {"train": {"epochs": 1}},
+    "generative": {"evaluate": {"score_images": 12, "n_show": 4},
+                   "models": {m: {"epochs": 1, "filters": 8} for m in ("cae", "vae", "gan")}},
 }
 # one model of each kind the summary tables read, and one of Table 8
 MODELS = ["t8_m0", "final_nc12", "multihead_angle"]
 # the fewest Task 1 runs a ranking of three needs, the cheapest of them
 RUNS = ["mlp_adam", "mlp_sgd", "cnn_sgd_c3_d0"]
+# Task 3 on one dataset (all three models)
+GEN = ["tinyhero"]
+TASK3_TINYHERO = {f"{rule}[tinyhero,{m}]" for rule in ("gen_train", "gen_evaluate") for m in ("cae", "gan", "vae")}
 
 
 def test_committed_dvc_yaml_is_generated_from_the_dag():
@@ -48,7 +53,8 @@ def test_snakemake_lint_is_clean():
 
 
 def test_stale_dvc_yaml_is_detected(tmp_path):
-    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS)
+    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS,
+                      gen_datasets=GEN)
     rules = project.path / "rules" / "clock.smk"
     text = rules.read_text()
     assert '"logs/clock/split.log"' in text
@@ -60,7 +66,8 @@ def test_stale_dvc_yaml_is_detected(tmp_path):
 @pytest.fixture(scope="module")
 def snakemade(tmp_path_factory):
     """A project whose whole DAG was built by Snakemake."""
-    project = Project(tmp_path_factory.mktemp("snakemake"), tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS)
+    project = Project(tmp_path_factory.mktemp("snakemake"), tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS,
+                      gen_datasets=GEN)
     project.snakemake()
     return project
 
@@ -74,6 +81,12 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
     shown = json.loads(snakemade.run("dvc", "metrics", "show", "--json").stdout)
     flat = json.dumps(shown)
     assert "results/clock/models/final_nc12/metrics.json" in flat and "cse_mean" in flat
+    # Task 3: a row per model on the one dataset, its scores as DVC metrics, its section on the page
+    table = (snakemade.path / "results/generative/summary/comparison.csv").read_text().splitlines()
+    assert [row.split(",")[:2] for row in table[1:]] == [["tinyhero", m] for m in ("cae", "gan", "vae")]
+    assert "results/generative/summary/summary.json" in flat and "samples_relative_diversity" in flat
+    page = (snakemade.path / "results/report/index.md").read_text()
+    assert "## Task 3: generative models" in page and "Figure 9: `vae`: samples" in page
 
 
 def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
@@ -92,7 +105,7 @@ def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
     # a parameter of one dataset's preparation touches only that dataset, with Snakemake
     params["prepare"]["pistachio"]["size"] = 16
     p.write_params(params)
-    assert p.snakemake_planned() == {"prepare_images[pistachio]", "report"}
+    assert p.snakemake_planned() == {"prepare_images[pistachio]"}  # not one of generative.datasets
     p.snakemake()
     assert p.dvc_status() == {}
 
@@ -106,13 +119,15 @@ def test_config_override_runs_but_is_not_recorded(snakemade):
     changed = p.dvc_status()
     assert "prepare_images_tinyhero" in changed
     # back to params.yaml: Snakemake redoes what the override changed, and records it
-    assert p.snakemake_planned() == {"prepare_images[tinyhero]", "report"}
+    assert p.snakemake_planned() == {"prepare_images[tinyhero]", "gen_split[tinyhero]", *TASK3_TINYHERO,
+                                     "gen_summary", "report"}
     p.snakemake()
     assert p.dvc_status() == {}
 
 
 def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):
-    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS)
+    project = Project(tmp_path, tweak_demo=TINY, clock_models=MODELS, basics_runs=RUNS,
+                      gen_datasets=GEN)
     ran = project.dvc_repro()
     assert {"acquire_clock", "clock_train_final_nc12", "report"} <= ran
     assert project.snakemake_planned() == set()

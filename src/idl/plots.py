@@ -73,3 +73,37 @@ def compare_curves(histories: Mapping[str, pd.DataFrame], path: str | Path, titl
     ax.legend(fontsize="small")
     ax.set_title(title)
     _save(fig, path)
+
+
+def image_rows(rows: Mapping[str, "np.ndarray"], path: str | Path, title: str | None = None,
+               cell: float = 1.1) -> None:
+    """Rows of images, each row labelled on its left (originals over reconstructions, samples,
+    interpolation strips), saved as PNG. Images are float in [0, 1] or uint8, (n, h, w, c);
+    nearest-neighbour display keeps 32x32 pixels honest."""
+    import numpy as np
+
+    rows = {label: np.asarray(images) for label, images in rows.items()}
+    if not rows or any(len(images) == 0 for images in rows.values()):
+        raise ValueError(f"image_rows {path}: every row needs at least one image")
+    n_cols = max(len(images) for images in rows.values())
+    fig = Figure(figsize=(cell * n_cols + 0.6, cell * len(rows) + (0.4 if title else 0.1)))
+    axes = fig.subplots(len(rows), n_cols, squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(images):
+                ax.set_axis_off()
+                continue
+            image = images[c]
+            if image.dtype != np.uint8:
+                image = np.clip(image, 0.0, 1.0)
+            ax.imshow(image.squeeze(), interpolation="nearest", cmap="gray" if image.shape[-1] == 1 else None)
+            for side in ax.spines.values():
+                side.set_visible(False)
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

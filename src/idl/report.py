@@ -114,7 +114,7 @@ def _table_from_csv(page: "Page", path: Path) -> None:
 
 def write_results_page(
     out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models,
-    basics_summary=None, basics_train=None,
+    basics_summary=None, basics_train=None, generative_results=None, generative_cfg=None, image_data_cfg=None,
 ) -> None:
     out_dir = Path(out_dir)
     clock_results = Path(clock_results)
@@ -156,7 +156,12 @@ def write_results_page(
         page.p("How each Table 8 model is built here (where the report is ambiguous, the choice is ours): "
                + " ".join(f"Model {i}: {text}" for i, text in sorted(notes.items())))
 
-    page.h("Figures")
+    if generative_results is not None:
+        from idl.generative.page import generative_section
+
+        generative_section(page, Path(generative_results), generative_cfg, image_data_cfg or {}, out_dir)
+
+    page.h("Figures of Tasks 1 and 2")
     for fig in figures:
         rel = os.path.relpath(Path(fig), out_dir)
         page.image(rel, _caption(Path(fig)))

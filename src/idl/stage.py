@@ -60,6 +60,9 @@ def stage_main(
     except KeyboardInterrupt:
         log.error("interrupted; rerun the same command to resume where possible")
         return 130
+    except Exception:  # noqa: BLE001 - the traceback belongs in the log file Snakemake points users to
+        log.exception("unexpected error (the traceback above says where; please report it with this log)")
+        return 1
     return 0
 
 

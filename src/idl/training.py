@@ -28,6 +28,7 @@ line should call :func:`configure_threads` before building any model; ``train``'
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -168,6 +169,20 @@ def _describe(obj) -> Any:
     return desc
 
 
+def _describe_callable(fn) -> Any:
+    """Stable description of a hook: a ``functools.partial``'s repr holds a memory address.
+
+    Without this, state saved by a run given ``partial(f, lr=...)`` would look like
+    other settings to every later process and never be resumed.
+    """
+    if fn is None:
+        return None
+    if isinstance(fn, functools.partial):
+        return {"partial": _describe_callable(fn.func), "args": _describe(list(fn.args)),
+                "keywords": _describe(dict(fn.keywords))}
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
 def _walk_layers(layer):
     for sub in getattr(layer, "layers", []):
         yield sub
@@ -198,6 +213,8 @@ def read_history(path: str | Path) -> pd.DataFrame:
     """A history CSV with exactly one row per epoch (the last written wins).
 
     A resumed run may repeat the epoch it was killed in; its rerun is the one kept.
+    Empty ``val_*`` columns are dropped: Keras' CSVLogger adds them (even
+    ``val_learning_rate``) to runs without validation data, such as the GAN's.
     """
     try:
         df = pd.read_csv(path)
@@ -205,6 +222,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
         return pd.DataFrame({"epoch": pd.Series(dtype=int)})
     if df.empty:
         return df
+    df = df.drop(columns=[c for c in df.columns if c.startswith("val_") and df[c].isna().all()])
     df = df.drop_duplicates(subset="epoch", keep="last").sort_values("epoch").reset_index(drop=True)
     df["epoch"] = df["epoch"].astype(int)
     return df[_ordered_columns(df.columns)]
@@ -315,7 +333,7 @@ def train(
     learning_rate: float | None,
     lr_halving_epochs: float | None,
     optimizer: str = "nadam",
-    loss,
+    loss=None,
     metrics: Sequence | dict | None = None,
     loss_weights=None,
     early_stopping_monitor: str = "loss",
@@ -324,14 +342,18 @@ def train(
     threads: int | None = None,
     progress: bool = True,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    compile_model: Callable[[keras.Model, int], None] | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` the report's way; write ``model.keras`` and ``history.csv``.
 
     ``model`` may be a zero-argument factory, called after seeding so the initial
     weights are reproducible too. ``patience=None`` disables early stopping;
     ``lr_halving_epochs=None`` keeps the rate constant. ``callbacks`` are run after
-    the project's own (tests use them to interrupt a run). Returns the history, one
-    row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
+    the project's own (tests use them to interrupt a run). ``compile_model(model,
+    steps_per_epoch)`` replaces the report's compile step for models that bring their own
+    losses and optimizers (the generative models); ``loss``, ``metrics``, ``optimizer`` and
+    ``learning_rate`` are then unused. Returns the history, one row per epoch (columns
+    epoch, loss, metrics, val_*, learning_rate).
     """
     out_dir, state_dir = Path(out_dir), Path(state_dir)
     if threads:
@@ -351,16 +373,20 @@ def train(
         "lr_halving_epochs": lr_halving_epochs, "optimizer": optimizer.lower(), "loss": _describe(loss),
         "loss_weights": _describe(loss_weights), "metrics": _describe(metrics),
         "early_stopping_monitor": early_stopping_monitor, "patience": patience, "seed": int(seed),
+        "compile": _describe_callable(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
         "data": {name: _describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
     }
     _prepare_state(state_dir, settings)
 
-    model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate, lr_halving_epochs, steps_per_epoch),
-        loss=loss, metrics=metrics, loss_weights=loss_weights,
-    )
+    if compile_model is not None:
+        compile_model(model, steps_per_epoch)
+    else:
+        model.compile(
+            optimizer=make_optimizer(optimizer, learning_rate, lr_halving_epochs, steps_per_epoch),
+            loss=loss, metrics=metrics, loss_weights=loss_weights,
+        )
     history_path = state_dir / _HISTORY
     if (state_dir / _DONE).exists():
         log.info("training had finished in %s; writing its outputs", state_dir)
