@@ -101,10 +101,10 @@ def test_results_page_section_names_the_data_the_budget_and_the_report_figures(t
     cfg = {"datasets": ["tinyhero"], "test_fraction": 0.1,
            "models": {"vae": {"kind": "vae", "latent_dim": 32, "filters": 128, "epochs": 20, "batch_size": 32}}}
     page = Page("t")
-    generative_section(page, results, cfg, {"tinyhero": {"source": "local", "local": "/data/tinyhero"}},
+    generative_section(page, results, cfg, {"tinyhero": {"source": "download", "local": "/data/tinyhero"}},
                        tmp_path / "results" / "report")
     md = page.markdown()
-    assert "the real images (local: `/data/tinyhero`)" in md
+    assert "the real images (local copy: `/data/tinyhero`)" in md
     assert "`vae` (VAE, latent 32, 128 filters): 20 epochs, batch 32" in md
     assert "| tinyhero | vae | 3 | 0.0123 |" in md
     assert "Figure 9: `vae`: samples decoded from random latent vectors" in md

@@ -89,7 +89,7 @@ def test_every_stage_script_declares_keys_that_exist(raw):
     resolved = P.resolve(raw)
     for script in sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_")):
         wildcards = {"dataset": "tinyhero" if "prepare" in script else "clock", "model": "final_nc12",
-                     "run": "mlp_sgd"}
+                     "run": "mlp_sgd", "gen": "vae"}
         keys = W.stage_keys(script, wildcards)
         for key in keys:
             assert P.has_path(resolved, key), (script, key)

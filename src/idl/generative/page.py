@@ -51,8 +51,9 @@ def _data_sentence(name: str, cfg: dict) -> str:
     source = cfg.get("source")
     if source == "synthetic":
         return f"{DATASET_TITLES.get(name, name)}: generated stand-ins (NOT the real images)"
-    where = cfg.get("local") or cfg.get("url") or cfg.get("kaggle") or "its registered source"
-    return f"{DATASET_TITLES.get(name, name)}: the real images ({source}: `{where}`)"
+    if cfg.get("local"):
+        return f"{DATASET_TITLES.get(name, name)}: the real images (local copy: `{cfg['local']}`)"
+    return f"{DATASET_TITLES.get(name, name)}: the real images (downloaded from their registered source)"
 
 
 def generative_section(page, results: Path, cfg: dict, data_cfg: dict, out_dir: Path) -> None:
