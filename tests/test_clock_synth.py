@@ -111,3 +111,38 @@ def test_contact_sheet_writes_png(tmp_path, small_set):
     contact_sheet(images, labels, out, n=6, title="synthetic")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in out.parent.iterdir()] == ["sheet.png"]
+
+
+def _where_twelve_points(max_rotation_deg, max_tilt_deg, seed):
+    """Angle (degrees from straight up) of 12 o'clock seen from the dial centre, and how far the
+    rim is from a circle (relative spread of its distances to the centre) in one rendered view."""
+    dial = synth._dial(48)
+    front, _ = synth._view_homographies(dial, 96.0, np.random.default_rng(seed), max_rotation_deg, max_tilt_deg)
+
+    def to_image(x, y):
+        p = front @ np.array([x, y, 1.0])
+        return p[:2] / p[2]
+
+    c, r = dial.center, dial.radius
+    centre = to_image(c, c)
+    dx, dy = to_image(c, c - r) - centre
+    rim = np.array([np.linalg.norm(to_image(c + r * np.cos(a), c + r * np.sin(a)) - centre)
+                    for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)])
+    return np.degrees(np.arctan2(dx, -dy)), rim.std() / rim.mean()
+
+
+def test_rotation_and_tilt_knobs_limit_the_view():
+    upright = [_where_twelve_points(0, 0, s) for s in range(20)]
+    assert all(abs(angle) < 1e-6 and roundness < 1e-6 for angle, roundness in upright)
+    near_top = [_where_twelve_points(30, 0, s)[0] for s in range(40)]
+    assert max(abs(a) for a in near_top) <= 30 + 1e-6 and max(abs(a) for a in near_top) > 15
+    anywhere = [_where_twelve_points(180, 50, s) for s in range(40)]
+    assert max(abs(a) for a, _ in anywhere) > 120  # 12 may be at the bottom
+    assert max(r for _, r in anywhere) > 0.05  # tilted: the dial is an ellipse
+
+
+def test_knob_values_are_checked():
+    with pytest.raises(ValueError, match="max_rotation_deg"):
+        synth.generate(1, size=32, max_rotation_deg=200, progress=False)
+    with pytest.raises(ValueError, match="max_tilt_deg"):
+        synth.generate(1, size=32, max_tilt_deg=90, progress=False)

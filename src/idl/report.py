@@ -100,11 +100,20 @@ def describe_data(raw_dir: Path) -> tuple[str, bool]:
     if src.get("source") == "synthetic":
         return (
             f"generated clocks (`idl.clock.synth`, {src.get('per_minute')} per minute, "
-            f"{src.get('size')}x{src.get('size')} px, seed {src.get('seed')}), NOT the course data",
+            f"{src.get('size')}x{src.get('size')} px, seed {src.get('seed')}"
+            f"{_easier(src)}), NOT the course data",
             True,
         )
     where = src.get("url") or src.get("kaggle") or src.get("local") or "unknown source"
     return f"the course data from `{where}`", False
+
+
+def _easier(src: dict) -> str:
+    """How a generated clock set was made easier than the course data, if it was."""
+    rotation, tilt = src.get("max_rotation_deg", 180), src.get("max_tilt_deg", 50)
+    parts = ([f"rotation within {rotation:g} degrees of upright"] if rotation < 180 else []) + \
+            ([f"tilt up to {tilt:g} degrees"] if tilt != 50 else [])
+    return (", EASIER: " + ", ".join(parts)) if parts else ""
 
 
 def _table_from_csv(page: "Page", path: Path) -> None:

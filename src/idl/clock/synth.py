@@ -141,8 +141,8 @@ def frontal_dial(hour: int, minute: int, size: int = 150) -> np.ndarray:
     return np.asarray(face)
 
 
-def _view_homographies(dial: _Dial, out_side: float,
-                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _view_homographies(dial: _Dial, out_side: float, rng: np.random.Generator,
+                       max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
     """3x3 maps from dial pixels to output pixels for the face and for the case's back.
 
     The dial plane is turned about the viewing axis (any angle: 12 may be at the
@@ -151,10 +151,15 @@ def _view_homographies(dial: _Dial, out_side: float,
     larger side. A tilt below 90 degrees never mirrors the dial, so the hands
     still read the labelled time. The second map is the same disc pushed back by
     the case depth: where it peeks out from under the face, the case's side shows.
+    ``max_rotation_deg`` (< 180: 12 stays within that many degrees of the top) and
+    ``max_tilt_deg`` make easier variants; the random stream is the same, so the
+    defaults give the same images as before the knobs existed.
     """
     c, R = dial.center, dial.radius
     theta = rng.uniform(0, 2 * math.pi)
-    tilt = math.radians(rng.uniform(0, 50))
+    if max_rotation_deg < 180:
+        theta = (theta / math.pi - 1.0) * math.radians(max_rotation_deg)
+    tilt = math.radians(rng.uniform(0, max_tilt_deg))
     axis = rng.uniform(0, math.pi)
     distance = rng.uniform(2.5, 7.0)
     depth = rng.uniform(0.08, 0.16)
@@ -238,14 +243,15 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     return base + contrast * tex
 
 
-def render_clock(hour: int, minute: int, rng: np.random.Generator, size: int = 150) -> np.ndarray:
+def render_clock(hour: int, minute: int, rng: np.random.Generator, size: int = 150,
+                 max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> np.ndarray:
     """One grayscale ``size`` x ``size`` uint8 image of the clock showing ``hour:minute``."""
     dial = _dial(size)
     side = size * SUPERSAMPLE
     face = dial.face.copy()
     _draw_hands(face, dial, hour, minute, rng)
 
-    front, back = _view_homographies(dial, side, rng)
+    front, back = _view_homographies(dial, side, rng, max_rotation_deg, max_tilt_deg)
     layer = Image.merge("LA", (face, dial.alpha))
     layer = layer.transform((side, side), Image.PERSPECTIVE, _pil_coeffs(front), Image.BILINEAR)
     layer = layer.reduce(SUPERSAMPLE)
@@ -294,22 +300,25 @@ def time_labels(per_minute: int) -> np.ndarray:
     return np.stack([minutes // 60, minutes % 60], axis=1)
 
 
-def _render_rows(job: tuple[int, int, int, int, int]) -> tuple[int, np.ndarray]:
+def _render_rows(job: tuple) -> tuple[int, np.ndarray]:
     """Render rows ``start:stop``; runs in a worker process."""
-    start, stop, per_minute, size, seed = job
+    start, stop, per_minute, size, seed, max_rotation_deg, max_tilt_deg = job
     out = np.empty((stop - start, size, size), dtype=np.uint8)
     for i in range(start, stop):
         hour, minute = divmod(i // per_minute, 60)
-        out[i - start] = render_clock(hour, minute, np.random.default_rng([seed, i]), size)
+        out[i - start] = render_clock(hour, minute, np.random.default_rng([seed, i]), size,
+                                      max_rotation_deg, max_tilt_deg)
     return start, out
 
 
 def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | None = None,
-             progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+             progress: bool = True, max_rotation_deg: float = 180.0,
+             max_tilt_deg: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
     """Render ``720 * per_minute`` clocks, rows sorted by time like the course data.
 
     ``workers=None`` uses every core, ``workers=1`` renders in this process; the
-    images are identical either way.
+    images are identical either way. ``max_rotation_deg`` / ``max_tilt_deg`` limit
+    the dial's in-plane rotation and perspective tilt (easier variants).
     """
     if per_minute < 1:
         raise ValueError(f"per_minute must be at least 1, got {per_minute}")
@@ -317,13 +326,18 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
         raise ValueError(f"size must be at least 16 pixels, got {size}")
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
+    if not 0 <= max_rotation_deg <= 180:
+        raise ValueError(f"max_rotation_deg must be between 0 and 180, got {max_rotation_deg}")
+    if not 0 <= max_tilt_deg < 90:
+        raise ValueError(f"max_tilt_deg must be between 0 and 90 (exclusive), got {max_tilt_deg}")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1 (or None for every core), got {workers}")
     labels = time_labels(per_minute)
     n = len(labels)
     workers = min(workers or os.cpu_count() or 1, n)
     chunk = max(1, min(64, math.ceil(n / (workers * 8))))
-    jobs = [(s, min(s + chunk, n), per_minute, size, seed) for s in range(0, n, chunk)]
+    jobs = [(s, min(s + chunk, n), per_minute, size, seed, max_rotation_deg, max_tilt_deg)
+            for s in range(0, n, chunk)]
     images = np.empty((n, size, size), dtype=np.uint8)
     log.info("rendering %d synthetic clocks of %dx%d with %d worker(s)", n, size, size, workers)
     with tqdm(total=n, desc="synthetic clocks", unit="img", disable=not progress) as bar:
@@ -345,7 +359,9 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
 
 
 def write(directory: str | os.PathLike, per_minute: int, size: int = 150, seed: int = 0,
-          workers: int | None = None, progress: bool = True) -> None:
+          workers: int | None = None, progress: bool = True, max_rotation_deg: float = 180.0,
+          max_tilt_deg: float = 50.0) -> None:
     """Generate a synthetic dataset and write it as ``images.npy``/``labels.npy``."""
-    images, labels = generate(per_minute, size=size, seed=seed, workers=workers, progress=progress)
+    images, labels = generate(per_minute, size=size, seed=seed, workers=workers, progress=progress,
+                              max_rotation_deg=max_rotation_deg, max_tilt_deg=max_tilt_deg)
     write_course_data(directory, images, labels)
