@@ -40,7 +40,7 @@ class Project:
 
     def __init__(self, path: Path, tweak_demo: dict | None = None, clock_models: list[str] | None = None,
                  clock_external: dict | None = None, basics_runs: list[str] | None = None,
-                 gen_datasets: list[str] | None = None):
+                 gen_datasets: list[str] | None = None, gen_models: list[str] | None = None):
         self.path = path
         for f in project_files():
             dst = path / f
@@ -60,8 +60,13 @@ class Project:
             params["clock"]["external"] = clock_external
         if gen_datasets is not None:
             params["generative"]["datasets"] = gen_datasets
+        if gen_models is not None:  # the recipes, and their demo overlays (partial recipes alone are invalid)
+            params["generative"]["models"] = {m: params["generative"]["models"][m] for m in gen_models}
+            overlay = params["profiles"]["demo"].get("generative", {}).get("models", {})
+            for m in set(overlay) - set(gen_models):
+                del overlay[m]
         self.write_params(params)
-        if any(x is not None for x in (clock_models, clock_external, basics_runs, gen_datasets)):
+        if any(x is not None for x in (clock_models, clock_external, basics_runs, gen_datasets, gen_models)):
             self.run(sys.executable, "-m", "idl.dvcgen")
         self.run("git", "init", "-q")
         if not (path / ".dvc").is_dir():  # the project is a DVC repository already
