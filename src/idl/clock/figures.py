@@ -71,7 +71,7 @@ def prediction_grid(images: np.ndarray, true_minutes, pred_minutes, path: str | 
     if not len(images) == len(true_m) == len(pred_m):
         raise ValueError(f"{len(images)} images, {len(true_m)} true and {len(pred_m)} predicted times: "
                          "they must match row for row")
-    fig, cells = _image_grid(len(images), n, seed, (1.7, 2.0), title)
+    fig, cells = _image_grid(len(images), n, seed, (1.7, 2.3), title)  # room for two title lines
     cse = cse_minutes(true_m, pred_m)
     rows = np.array([row for _, row in cells])
     for ax, row in cells:
