@@ -158,6 +158,11 @@ def _describe(obj) -> Any:
         return {str(k): _describe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_describe(v) for v in obj]
+    if isinstance(obj, functools.partial):
+        # by what it calls and with what: its repr holds a memory address, which would make
+        # every later process see other settings and never resume
+        return {"partial": _describe(obj.func), "args": _describe(list(obj.args)),
+                "keywords": _describe(dict(obj.keywords))}
     desc = {"class": type(obj).__name__}
     if hasattr(obj, "get_config"):
         try:
@@ -167,20 +172,6 @@ def _describe(obj) -> Any:
     elif callable(obj):
         desc["class"] = getattr(obj, "__name__", desc["class"])
     return desc
-
-
-def _describe_callable(fn) -> Any:
-    """Stable description of a hook: a ``functools.partial``'s repr holds a memory address.
-
-    Without this, state saved by a run given ``partial(f, lr=...)`` would look like
-    other settings to every later process and never be resumed.
-    """
-    if fn is None:
-        return None
-    if isinstance(fn, functools.partial):
-        return {"partial": _describe_callable(fn.func), "args": _describe(list(fn.args)),
-                "keywords": _describe(dict(fn.keywords))}
-    return getattr(fn, "__qualname__", None) or repr(fn)
 
 
 def _walk_layers(layer):
@@ -373,7 +364,7 @@ def train(
         "lr_halving_epochs": lr_halving_epochs, "optimizer": optimizer.lower(), "loss": _describe(loss),
         "loss_weights": _describe(loss_weights), "metrics": _describe(metrics),
         "early_stopping_monitor": early_stopping_monitor, "patience": patience, "seed": int(seed),
-        "compile": _describe_callable(compile_model),
+        "compile": _describe(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
         "data": {name: _describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},

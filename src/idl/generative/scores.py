@@ -325,6 +325,21 @@ def split_halves(rows: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return rows[np.sort(perm[:half])], rows[np.sort(perm[half:2 * half])]
 
 
+def score_sample_features(gen_f, real_f, seed: int = 0, max_pairs: int = DEFAULT_MAX_PAIRS) -> dict:
+    """:func:`score_samples` on features already computed (a caller scoring several sets
+    against the same real images computes theirs once)."""
+    gen_f = _check_features(gen_f, "gen_f", min_count=2)
+    real_f = _check_features(real_f, "real_f", min_count=4)
+    a, b = split_halves(real_f, seed)
+    return {
+        "frechet": frechet_distance(gen_f, a),
+        "frechet_real_floor": frechet_distance(b, a),
+        "relative_diversity": relative_diversity(gen_f, real_f, max_pairs=max_pairs, seed=seed),
+        "n_generated": int(len(gen_f)),
+        "n_real": int(len(real_f)),
+    }
+
+
 def score_samples(
     generated,
     real,
@@ -352,13 +367,6 @@ def score_samples(
             raise ValueError(f"{name} images have shape {x.shape[1:]} but the feature net was built for {net.image_shape}")
     gen_f = features(generated, net, batch_size=batch_size, progress=progress)
     real_f = features(real, net, batch_size=batch_size, progress=progress)
-    a, b = split_halves(real_f, seed)
-    result = {
-        "frechet": frechet_distance(gen_f, a),
-        "frechet_real_floor": frechet_distance(b, a),
-        "relative_diversity": relative_diversity(gen_f, real_f, max_pairs=max_pairs, seed=seed),
-        "n_generated": int(len(generated)),
-        "n_real": int(len(real)),
-    }
+    result = score_sample_features(gen_f, real_f, seed=seed, max_pairs=max_pairs)
     log.info("generative scores: %s", result)
     return result

@@ -104,10 +104,6 @@ def train_generative(prepared_dir, split_dir, out_dir, state_dir, recipe: dict, 
 
 # -------------------------------------------------------------------- evaluate
 
-def _predict(fn, x, batch_size: int = 256) -> np.ndarray:
-    return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
-
-
 def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
     """Points on the straight line from ``z0`` to ``z1`` (both ends included)."""
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
@@ -136,10 +132,11 @@ def evaluate_generative(model_path, history_path, prepared_dir, split_dir, score
     n_score = min(eval_cfg["score_images"], len(images))
     real = images[np.sort(rng.choice(len(images), size=n_score, replace=False))]
     net = S.FeatureNet(images.shape[1:], seed=eval_cfg["feature_seed"])
-    # compared with half A of the real images, the same sizes as the floor (half B vs half A)
-    half_a, half_b = S.split_halves(real, seed=seed)
-    feat_a = S.features(half_a, net)
-    floor = S.frechet_distance(S.features(half_b, net), feat_a)
+    # features of the real images once; everything is compared with half A of them, the
+    # same sizes as the floor (half B vs half A)
+    real_f = S.features(real, net)
+    idx_a, idx_b = S.split_halves(np.arange(len(real)), seed=seed)
+    floor = S.frechet_distance(real_f[idx_b], real_f[idx_a])
     title = f"{name} on {DATASET_TITLES.get(dataset, dataset)}"
 
     result = {"model": name, "dataset": dataset, "kind": kind, "epochs": int(len(history)),
@@ -149,15 +146,16 @@ def evaluate_generative(model_path, history_path, prepared_dir, split_dir, score
     with atomic_dir(figures_dir) as tmp:
         learning_curves(history, tmp / "loss_curves.png", f"{title}: losses per epoch", metrics=CURVES[kind])
         if hasattr(model, "reconstruct"):
-            recon_test = _predict(model.reconstruct, test)
+            recon_test = model.reconstruct(test)
             result.update({f"test_{k}": v for k, v in S.score_reconstructions(test, recon_test).items()})
-            recon_b = S.features(_predict(model.reconstruct, half_b), net)
-            result["frechet_reconstructions"] = S.frechet_distance(recon_b, feat_a)
+            recon_b = S.features(model.reconstruct(real[idx_b]), net)
+            result["frechet_reconstructions"] = S.frechet_distance(recon_b, real_f[idx_a])
             image_rows({"original": test[:n_show], "reconstruction": recon_test[:n_show]},
                        tmp / "reconstructions.png", f"{title}: held-out images and their reconstructions")
         if hasattr(model, "sample"):
-            samples = np.asarray(model.sample(len(half_b), seed=seed))
-            result.update({f"samples_{k}": v for k, v in S.score_samples(samples, real, net, seed=seed).items()})
+            samples = np.asarray(model.sample(len(idx_b), seed=seed))
+            scores = S.score_sample_features(S.features(samples, net), real_f, seed=seed)
+            result.update({f"samples_{k}": v for k, v in scores.items()})
             image_rows({"": samples[:n_show], " ": samples[n_show:2 * n_show]},
                        tmp / "samples.png", f"{title}: samples from random latent vectors")
             save_npy(tmp / "samples.npy", (np.clip(samples[:2 * n_show], 0, 1) * 255).round().astype(np.uint8))
@@ -165,9 +163,9 @@ def evaluate_generative(model_path, history_path, prepared_dir, split_dir, score
             ends = "two random latent vectors"
         else:  # the CAE has no prior to sample from: walk between the codes of two held-out images
             pair = test[:2] if len(test) >= 2 else images[tr[:2]]
-            z = _predict(model.encode, pair)
+            z = model.encode(pair)
             ends = "the codes of two held-out images" if len(test) >= 2 else "the codes of two training images"
-        strip = _predict(model.decode, interpolate(z[0], z[1], eval_cfg["interpolation_steps"]))
+        strip = model.decode(interpolate(z[0], z[1], eval_cfg["interpolation_steps"]))
         image_rows({"": strip}, tmp / "interpolation.png", f"{title}: interpolation between {ends}")
         write_json(scores_path, result)
     log.info("%s: %s", title, json.dumps({k: v for k, v in result.items() if isinstance(v, float)}))
