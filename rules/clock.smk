@@ -37,10 +37,32 @@ rule clock_samples:
         "python scripts/clock_samples.py --params {params.file} --data {input.data} --out {output} --log {log}"
 
 
+rule clock_curriculum_data:
+    """The generator's clocks with the dial turned at most {rotation} degrees, for a rotation curriculum."""
+    input:
+        code=code("clock_curriculum_data"),
+        param_values=params_input("clock_curriculum_data"),
+    output:
+        directory(CLOCK_CURRICULUM_DATA),
+    wildcard_constraints:
+        rotation=r"\d+",
+    params:
+        file=PARAMS_FILE,
+        tracked=tracked("clock_curriculum_data"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/clock/curriculum_data_{rotation}.log",
+    shell:
+        "python scripts/clock_curriculum_data.py --params {params.file} --rotation {wildcards.rotation} "
+        "--out {output} --log {log}"
+
+
 rule clock_train:
     input:
         data=raw_dir("clock"),
         split=CLOCK_SPLIT,
+        curriculum=curriculum_data,
         code=code("clock_train"),
         param_values=params_input("clock_train"),
     output:
@@ -51,6 +73,7 @@ rule clock_train:
         tracked=tracked("clock_train"),
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/clock/{{model}}",
+        curriculum=curriculum_option,
     resources:
         gpu=1,
     threads: 4
@@ -61,7 +84,7 @@ rule clock_train:
     shell:
         "python scripts/clock_train.py --params {params.file} --model {wildcards.model} "
         "--data {input.data} --split {input.split} --out {params.out_dir} "
-        "--state {params.state} --log {log}"
+        "--state {params.state} --log {log}{params.curriculum}"
 
 
 rule clock_evaluate:

@@ -57,6 +57,7 @@ BASICS_CIFAR_DIR = "results/basics/cifar10/rank{rank}"
 BASICS_RANKING = "results/basics/ranking.json"
 BASICS_SUMMARY_DIR = "results/basics/summary"
 CLOCK_SPLIT = "results/clock/split"
+CLOCK_CURRICULUM_DATA = "resources/clock_curriculum/rot{rotation}"  # generated, dial turned <= {rotation} deg
 GEN_SPLIT = "results/generative/{dataset}/split"  # {dataset} is a wildcard (prepared datasets)
 GEN_MODEL_DIR = "results/generative/{dataset}/{gen}"  # a recipe of generative.models on a dataset
 GEN_SUMMARY_DIR = "results/generative/summary"
@@ -119,6 +120,21 @@ def report_figures():
         + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
         + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)
     )
+
+
+def curriculum_data(wildcards):
+    """Input function: the generated clock folders a model's rotation curriculum trains on (often none)."""
+    from idl.clock.curriculum import rotations, validate_curriculum
+
+    recipe = RESOLVED["clock"]["models"][wildcards.model]
+    return [CLOCK_CURRICULUM_DATA.format(rotation=r) for r in rotations(validate_curriculum(recipe.get("curriculum")))]
+
+
+def curriculum_option(wildcards, input):
+    """Params function: " --curriculum-data DIR ..." for a curriculum, else nothing at all
+    (an empty option would leave a double space in the command, which DVC reads as a new command)."""
+    dirs = [str(d) for d in input.curriculum]
+    return " --curriculum-data " + " ".join(dirs) if dirs else ""
 
 
 def folder_of_output(name):

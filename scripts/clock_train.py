@@ -14,6 +14,8 @@ def add_arguments(ap):
     ap.add_argument("--split", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--state", required=True, type=Path, help="resume state, kept outside the outputs")
+    ap.add_argument("--curriculum-data", nargs="*", type=Path, default=[],
+                    help="generated clock folders of a rotation curriculum (recipes with curriculum)")
 
 
 def main(args, p):
@@ -27,6 +29,7 @@ def main(args, p):
         model_cfg=p[f"clock.models.{args.model}"],
         train_cfg=p["clock.train"],
         seed=p["seed"],
+        curriculum_dirs=args.curriculum_data,
     )
 
 

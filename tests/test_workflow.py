@@ -31,7 +31,7 @@ TINY = {
                    "models": {"vae": {"epochs": 1, "filters": 8}}},
 }
 # one model of each kind the summary tables read, and one of Table 8
-MODELS = ["t8_m0", "final_nc12", "multihead_angle"]
+MODELS = ["t8_m0", "final_nc12", "multihead_angle_curriculum"]
 # the fewest Task 1 runs a ranking of three needs, the cheapest of them
 RUNS = ["mlp_adam", "mlp_sgd", "cnn_sgd_c3_d0"]
 # Task 3: one dataset, and the VAE, whose evaluation draws every kind of figure (the CAE and GAN

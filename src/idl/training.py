@@ -56,6 +56,8 @@ OPTIMIZERS = {
 
 # Files train() keeps in state_dir; only these are ever deleted there.
 _BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE = "backup", "last.keras", "history.csv", "settings.json", "completed.json"
+#: The history a run in progress appends to, inside its state folder (read on resume).
+STATE_HISTORY = _HISTORY
 
 
 # --------------------------------------------------------------------------- setup
@@ -134,14 +136,25 @@ def make_optimizer(name: str, learning_rate: float | None, lr_halving_epochs: fl
 
 # ------------------------------------------------------------------- fingerprints
 
+def _is_py_dataset(x) -> bool:
+    return isinstance(x, keras.utils.PyDataset)
+
+
 def _n_rows(x) -> int:
+    if _is_py_dataset(x):
+        return int(x.num_rows)
     return len(keras.tree.flatten(x)[0])
 
 
-def _describe_data(x) -> Any:
-    """Shapes, dtypes and a content hash of (nested) arrays: data changes void a backup."""
+def describe_data(x) -> Any:
+    """Shapes, dtypes and a content hash of (nested) arrays: data changes void a backup.
+
+    A ``PyDataset`` describes itself (its ``describe()``).
+    """
     if x is None:
         return None
+    if _is_py_dataset(x):
+        return x.describe()
 
     def one(a):
         a = np.ascontiguousarray(a)
@@ -343,7 +356,10 @@ def train(
     the project's own (tests use them to interrupt a run). ``compile_model(model,
     steps_per_epoch)`` replaces the report's compile step for models that bring their own
     losses and optimizers (the generative models); ``loss``, ``metrics``, ``optimizer`` and
-    ``learning_rate`` are then unused. Returns the history, one row per epoch (columns
+    ``learning_rate`` are then unused. ``x_train`` may also be a ``keras.utils.PyDataset``
+    (``y_train`` None) that batches and shuffles itself and has ``num_rows`` and
+    ``describe()``; its ``callbacks`` attribute, if any, runs before the project's own, so what
+    they log is in the history (the clock curriculum, :mod:`idl.clock.curriculum`). Returns the history, one row per epoch (columns
     epoch, loss, metrics, val_*, learning_rate).
     """
     out_dir, state_dir = Path(out_dir), Path(state_dir)
@@ -355,9 +371,10 @@ def train(
     n_train = _n_rows(x_train)
     if n_train == 0:
         raise ValueError("x_train is empty")
-    steps_per_epoch = math.ceil(n_train / batch_size)
+    steps_per_epoch = len(x_train) if _is_py_dataset(x_train) else math.ceil(n_train / batch_size)
     if not model.built:
-        model(keras.tree.map_structure(lambda a: np.asarray(a[:1]), x_train))
+        first = x_train[0][0] if _is_py_dataset(x_train) else x_train
+        model(keras.tree.map_structure(lambda a: np.asarray(a[:1]), first))
 
     settings = {
         "epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": learning_rate,
@@ -366,7 +383,7 @@ def train(
         "early_stopping_monitor": early_stopping_monitor, "patience": patience, "seed": int(seed),
         "compile": _describe(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
-        "data": {name: _describe_data(a) for name, a in
+        "data": {name: describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
     }
     _prepare_state(state_dir, settings)
@@ -387,6 +404,8 @@ def train(
     else:
         epoch_log = _EpochLog()
         cbs: list[keras.callbacks.Callback] = [
+            # a PyDataset's own callbacks (a curriculum's) first: what they log reaches the history
+            *(getattr(x_train, "callbacks", []) if _is_py_dataset(x_train) else []),
             epoch_log,
             # CSV before the backup: a kill between the two repeats an epoch (read_history
             # keeps its rerun) instead of losing one.
@@ -401,9 +420,13 @@ def train(
                                                patience=int(patience), restore_best_weights=False, verbose=1))
         cbs.extend(callbacks)
         validation = None if x_val is None else (x_val, y_val)
+        if _is_py_dataset(x_train):  # it batches and shuffles itself
+            data_kwargs = {"x": x_train}
+        else:
+            data_kwargs = {"x": x_train, "y": y_train, "batch_size": int(batch_size), "shuffle": True}
         try:
-            model.fit(x_train, y_train, validation_data=validation, epochs=int(epochs), batch_size=int(batch_size),
-                      shuffle=True, callbacks=cbs, verbose=1 if progress else 2)
+            model.fit(**data_kwargs, validation_data=validation, epochs=int(epochs),
+                      callbacks=cbs, verbose=1 if progress else 2)
         except BaseException:
             log.warning("training interrupted; rerun with the same settings to resume from %s", state_dir)
             raise

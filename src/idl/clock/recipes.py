@@ -45,6 +45,8 @@ given; left out, each stack keeps its table's own rate (Table 6: 0.15, Table 7: 
 Table 9: 0.3). ``batch_norm="all"`` also puts Table 9's BatchNorm layers in the
 regression stacks. ``augment_rotation`` rotates every training image by a random angle
 (the dial is randomly rotated in the data anyway, so the label is unchanged).
+``curriculum`` (true or ``{phases, advance_at}``, :mod:`idl.clock.curriculum`) trains on
+generated copies of the training clocks turned progressively further from upright first.
 ``batch_size`` and ``lr_halving_epochs`` are for the caller's training and are only
 checked here (left out or null: the caller's defaults).
 """
@@ -55,6 +57,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from idl.clock.curriculum import validate_curriculum
 from idl.clock.labels import (
     MINUTES_PER_DIAL,
     check_n_classes,
@@ -96,7 +99,7 @@ PRESET_TRAINING = {"fiducial": {"batch_size": 32, "lr_halving_epochs": 40},
 #: corners, far from the dial centre the hands start from.
 ROTATION_FILL_MODE = "reflect"
 
-_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "loss_weights",
+_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "loss_weights",
             "batch_size", "lr_halving_epochs")
 
 
@@ -150,6 +153,13 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
     if not isinstance(rot, (bool, np.bool_)):
         raise ValueError(f"clock recipe 'augment_rotation' must be true or false, got {rot!r}")
     out["augment_rotation"] = bool(rot)
+    try:
+        out["curriculum"] = validate_curriculum(recipe.get("curriculum"))
+    except ValueError as exc:
+        raise ValueError(f"clock recipe: {exc}") from None
+    if out["curriculum"] and out["augment_rotation"]:
+        raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
+                         "rotation would turn the curriculum's upright clocks)")
 
     if kind in MULTIHEAD_KINDS:
         w = recipe.get("loss_weights")
@@ -400,6 +410,8 @@ def describe(recipe: Mapping[str, Any]) -> str:
         extras.append("loss weights {:g}/{:g}".format(*r["loss_weights"]))
     if r["augment_rotation"]:
         extras.append("rotation augmentation")
+    if r["curriculum"]:
+        extras.append("rotation curriculum")
     train = PRESET_TRAINING[preset]
     if r.get("batch_size") not in (None, train["batch_size"]):
         extras.append(f"batch {r['batch_size']}")

@@ -42,10 +42,42 @@ def training_settings(recipe: dict, train_cfg: dict) -> dict:
     return cfg
 
 
-def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int):
+def curriculum_images(recipe: dict, curriculum_dirs, labels: np.ndarray, shape: tuple, rows: np.ndarray) -> dict:
+    """The training rows of each generated curriculum folder, keyed by its ``max_rotation_deg``.
+
+    Each folder must hold the training data's rows (same labels, same image size), rendered
+    with the rotation its SOURCE.json names; a recipe without a curriculum takes none.
+    """
+    import json
+
+    from idl.clock.curriculum import rotations
+    from idl.models.clock import prepare_images
+
+    dirs = [Path(d) for d in curriculum_dirs or ()]
+    needed = rotations(recipe["curriculum"])
+    found = {}
+    for d in dirs:
+        try:
+            rot = int(json.loads((d / "SOURCE.json").read_text())["max_rotation_deg"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{d}: not a curriculum data folder (SOURCE.json with max_rotation_deg: {exc})") from None
+        images, their_labels = load_course_data(d)
+        if images.shape[1:] != shape[:2] or not np.array_equal(their_labels, labels):
+            raise DataError(
+                f"{d}: its generated clocks ({len(their_labels)} of {images.shape[1]}x{images.shape[2]}) are not "
+                f"the training data's rows ({len(labels)} of {shape[0]}x{shape[1]}): a curriculum needs "
+                f"data.clock.synthetic (per_minute, size) to match the training data")
+        found[rot] = prepare_images(np.asarray(images[rows]))
+    if sorted(found) != needed:
+        raise DataError(f"the curriculum trains at rotations {needed} but got generated clocks for {sorted(found)}")
+    return found
+
+
+def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int,
+                      curriculum_dirs=None):
     from idl.clock import recipes
     from idl.models.clock import prepare_images
-    from idl.training import configure_threads, threads_from_env, train
+    from idl.training import STATE_HISTORY, configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())  # before TensorFlow runs any op
     recipe = recipes.validate_recipe(model_cfg)
@@ -56,9 +88,20 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, 
     tr, va = split["train"], split["val"]
     log.info("training %s on %d images (%d validation), input %s, %s",
              recipes.describe(recipe), len(tr), len(va), x.shape[1:], cfg)
+    x_train, y_train = x[tr], _take(y, tr)
+    if recipe["curriculum"]:
+        from idl.clock.curriculum import FULL, curriculum_dataset
+
+        stages = curriculum_images(recipe, curriculum_dirs, labels, x.shape[1:], tr)
+        stages[FULL] = x_train
+        x_train = curriculum_dataset(stages, y_train, cfg["batch_size"], recipe["curriculum"], seed,
+                                     history_path=Path(state_dir) / STATE_HISTORY)
+        y_train = None
+    elif curriculum_dirs:
+        raise DataError(f"model {recipes.describe(recipe)} has no curriculum but was given curriculum data")
     return train(
         lambda: recipes.build_model(recipe, x.shape[1:]),
-        x[tr], _take(y, tr), x[va], _take(y, va),
+        x_train, y_train, x[va], _take(y, va),
         out_dir=out_dir,
         state_dir=state_dir,
         epochs=cfg["epochs"],
