@@ -4,8 +4,8 @@
 #      training clocks of 150x150, the project's training path against a plain model.fit;
 #   2. experiments/clock_paper_scale.py: four approaches trained side by side for a fixed
 #      wall-clock budget on 18,000 generated clocks (the pipeline's split), scored on the test split:
-#      the report's multihead, our multihead_angle, and both with the rotation curriculum (64 conv
-#      filters as in Table 7, and 128: the recipe multihead_angle_curriculum).
+#      the report's multihead, our multihead_angle, the recipe multihead_angle_curriculum (the best
+#      so far) and the same with quarter turns in the curriculum's last phase (not yet measured).
 # The README's numbers came from this script at commit 5b9c972, where the curriculum was a
 # command-line tag (NAME@curriculum) with the same phases and threshold as the recipe key now.
 # Usage: experiments/gpu_paper_scale.sh OUT_DIR [MINUTES]
@@ -29,6 +29,6 @@ WORK=/tmp/clock_paper_scale
 rm -rf "$WORK"
 timeout $(( ${MINUTES%.*} * 60 + 180 )) $PY "$HERE/experiments/clock_paper_scale.py" --out "$WORK" \
     --minutes "$MINUTES" --halving 40 --per-minute "$PER_MINUTE" --size "$SIZE" \
-    --recipe 'curriculum_64={"kind": "multihead_angle", "preset": "final", "curriculum": true}' \
-    multihead multihead_angle curriculum_64 multihead_angle_curriculum
+    --recipe 'curriculum_turns={"kind": "multihead_angle", "preset": "final", "conv_filters": 128, "lr_halving_epochs": 40, "curriculum": {"quarter_turns": true}}' \
+    multihead multihead_angle multihead_angle_curriculum curriculum_turns
 tar czf "$OUT_DIR/paper_scale.tar.gz" -C "$WORK" --exclude=data --exclude='*.keras' .

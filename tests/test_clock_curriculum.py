@@ -11,6 +11,7 @@ from idl.clock.curriculum import (
     Curriculum,
     curriculum_dataset,
     epoch_accuracy,
+    quarter_turn,
     rotations,
     validate_curriculum,
 )
@@ -36,9 +37,10 @@ SHORT = {"phases": [[0, 1], [90, 1], [180, None]], "advance_at": None}
 
 def test_settings_defaults_and_errors():
     assert validate_curriculum(None) is None and validate_curriculum(False) is None
-    assert validate_curriculum(True) == {"phases": [list(p) for p in DEFAULT_PHASES], "advance_at": 0.9}
-    c = validate_curriculum({"phases": [[0, 3], [180, None]], "advance_at": None})
-    assert c == {"phases": [[0, 3], [180, None]], "advance_at": None}
+    assert validate_curriculum(True) == {"phases": [list(p) for p in DEFAULT_PHASES], "advance_at": 0.9,
+                                         "quarter_turns": False}
+    c = validate_curriculum({"phases": [[0, 3], [180, None]], "advance_at": None, "quarter_turns": True})
+    assert c == {"phases": [[0, 3], [180, None]], "advance_at": None, "quarter_turns": True}
     assert validate_curriculum(c) == c  # idempotent
     assert rotations(c) == [0] and rotations(None) == []
     for bad, words in [
@@ -50,6 +52,7 @@ def test_settings_defaults_and_errors():
         ({"phases": []}, "non-empty list"),
         ({"advance_at": 1.5}, "advance_at"),
         ({"stages": []}, "unknown curriculum key 'stages'"),
+        ({"quarter_turns": "yes"}, "quarter_turns must be true or false"),
         ("yes", "true, false or a mapping"),
     ]:
         with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
@@ -103,6 +106,35 @@ def test_batches_come_from_the_current_phase_with_matching_targets():
 EARLY = {"phases": [[0, 5], [90, 5], [180, None]], "advance_at": 0.01}
 
 
+def test_quarter_turns_turn_only_the_last_phase_and_keep_the_targets():
+    # an asymmetric mark: a bright top-left corner; where it lands tells the turn
+    marked = {rot: a.copy() for rot, a in IMAGES.items()}
+    for a in marked.values():
+        a[:, 0, 0, 0] = 255
+        a[:, 7, 7, 0] = np.arange(N)  # the row, in the opposite corner
+    turns = dict(SHORT, quarter_turns=True)
+    data = curriculum_dataset(marked, Y, batch_size=40, curriculum=turns, seed=0)
+    (advance,) = data.callbacks
+    x, _ = data[0]
+    assert (x[:, 0, 0, 0] == 255).all()  # upright phase: untouched
+    advance.on_epoch_end(0, {})
+    advance.on_epoch_end(1, {})
+    assert data.state.rotation == 180
+    x, y = data[0]
+    corners = {(0, 0): 0, (0, 7): 1, (7, 7): 2, (7, 0): 3}  # np.rot90 turns counter-clockwise
+    found = []
+    for img, target in zip(x[..., 0], y):
+        (where,) = [c for c in corners if img[c] == 255]
+        found.append(corners[where])
+        opposite = (7 - where[0], 7 - where[1])
+        assert Y[img[opposite]] == target  # the turned image keeps its own target
+    assert set(found) == {0, 1, 2, 3}  # all four turns occur
+    again, _ = data[0]
+    np.testing.assert_array_equal(again, x)  # drawn from the seed, epoch and batch: repeatable
+    with pytest.raises(ValueError, match="square"):
+        quarter_turn(np.zeros((2, 4, 5)), np.random.default_rng(0))
+
+
 def run_curriculum(tmp_path, callbacks=(), curriculum=SHORT):
     data = curriculum_dataset(IMAGES, Y, batch_size=16, curriculum=curriculum, seed=0,
                               history_path=tmp_path / "state" / "history.csv")
@@ -130,7 +162,9 @@ def test_train_follows_the_curriculum_and_a_killed_run_resumes_in_its_phase(tmp_
 def test_recipe_key_and_its_conflicts():
     r = recipes.validate_recipe({"kind": "multihead_angle", "curriculum": True})
     assert r["curriculum"]["phases"][-1] == [180, None]
-    assert "rotation curriculum" in recipes.describe(r)
+    assert recipes.describe(r).endswith("; rotation curriculum")
+    turned = recipes.validate_recipe({"kind": "multihead_angle", "curriculum": {"quarter_turns": True}})
+    assert recipes.describe(turned).endswith("; rotation curriculum with quarter turns")
     assert recipes.validate_recipe({"kind": "classify"})["curriculum"] is None
     with pytest.raises(ValueError, match="augment_rotation and curriculum exclude each other"):
         recipes.validate_recipe({"kind": "multihead_angle", "curriculum": True, "augment_rotation": True})

@@ -16,11 +16,16 @@ trains on the training data itself, which may be the real course data.
 A curriculum is a recipe key (see :func:`validate_curriculum`)::
 
     curriculum: true                       # DEFAULT_PHASES, ADVANCE_AT
-    curriculum: {phases: [[0, 12], [90, 6], [180, null]], advance_at: 0.9}
+    curriculum: {phases: [[0, 12], [90, 6], [180, null]], advance_at: 0.9, quarter_turns: true}
 
 Each ``[rotation, epochs]`` phase lasts at most ``epochs`` epochs and ends early once an
 epoch's training accuracy (the hour head's for multi-head models) reaches ``advance_at``
 (null: never early). The last phase must be ``[180, null]``: it runs to the end of training.
+``quarter_turns`` (default false) turns every image of the last phase by a random multiple
+of 90 degrees, drawn per image and epoch: an exact turn of the whole picture, which the data
+already has in distribution (dial, background grain, light and tilt are all at random
+angles), so the time is unchanged and the network sees four versions of each clock. It is
+meant against the overfitting of the last phase (training accuracy ahead of validation).
 """
 from __future__ import annotations
 
@@ -51,9 +56,9 @@ def validate_curriculum(value: Any) -> dict | None:
         value = {}
     if not isinstance(value, Mapping):
         raise ValueError(f"curriculum must be true, false or a mapping with phases/advance_at, got {value!r}")
-    unknown = [k for k in value if k not in ("phases", "advance_at")]
+    unknown = [k for k in value if k not in ("phases", "advance_at", "quarter_turns")]
     if unknown:
-        raise ValueError(f"unknown curriculum key {unknown[0]!r}; known: phases, advance_at")
+        raise ValueError(f"unknown curriculum key {unknown[0]!r}; known: phases, advance_at, quarter_turns")
     phases = value.get("phases", DEFAULT_PHASES)
     if isinstance(phases, (str, bytes)) or not isinstance(phases, Sequence) or not phases:
         raise ValueError(f"curriculum phases must be a non-empty list of [rotation, epochs], got {phases!r}")
@@ -78,7 +83,10 @@ def validate_curriculum(value: Any) -> dict | None:
     if advance is not None and (isinstance(advance, bool) or not isinstance(advance, (int, float))
                                 or not math.isfinite(advance) or not 0 < advance <= 1):
         raise ValueError(f"curriculum advance_at must be a number in (0, 1] or null, got {advance!r}")
-    return {"phases": out, "advance_at": None if advance is None else float(advance)}
+    turns = value.get("quarter_turns", False)
+    if not isinstance(turns, (bool, np.bool_)):
+        raise ValueError(f"curriculum quarter_turns must be true or false, got {turns!r}")
+    return {"phases": out, "advance_at": None if advance is None else float(advance), "quarter_turns": bool(turns)}
 
 
 def rotations(curriculum: Mapping | None) -> list[int]:
@@ -102,12 +110,17 @@ class Curriculum:
         c = validate_curriculum(dict(curriculum))
         self.phases = [tuple(p) for p in c["phases"]]
         self.advance_at = c["advance_at"]
+        self.quarter_turns = c["quarter_turns"]
         self.phase = 0
         self.epochs_in_phase = 0
 
     @property
     def rotation(self) -> int:
         return self.phases[self.phase][0]
+
+    @property
+    def last(self) -> bool:
+        return self.phase == len(self.phases) - 1
 
     def end_epoch(self, accuracy: float | None) -> bool:
         """Record a finished epoch and its training accuracy; True if the next one starts a new phase."""
@@ -126,6 +139,18 @@ class Curriculum:
         self.phase, self.epochs_in_phase = 0, 0
         for acc in accuracies:
             self.end_epoch(acc)
+
+
+def quarter_turn(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each square image of the batch ``x`` (N, H, W[, C]) turned by its own random multiple of 90 degrees."""
+    if x.shape[1] != x.shape[2]:
+        raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
+    k = rng.integers(4, size=len(x))
+    out = x.copy()
+    for turns in (1, 2, 3):
+        sel = k == turns
+        out[sel] = np.rot90(x[sel], turns, axes=(1, 2))
+    return out
 
 
 def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, curriculum: Mapping,
@@ -174,13 +199,17 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
 
         def __getitem__(self, i):
             rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
-            return np.asarray(images[state.rotation][rows]), keras.tree.map_structure(lambda a: a[rows], y)
+            x = np.asarray(images[state.rotation][rows])
+            if state.quarter_turns and state.last:
+                x = quarter_turn(x, np.random.default_rng([int(seed), self.epoch, int(i), 90]))
+            return x, keras.tree.map_structure(lambda a: a[rows], y)
 
         def describe(self) -> dict:
             """What the data is, for the training state's settings (a change voids a backup)."""
             from idl.training import describe_data
 
-            return {"curriculum": {"phases": [list(p) for p in state.phases], "advance_at": state.advance_at},
+            return {"curriculum": {"phases": [list(p) for p in state.phases], "advance_at": state.advance_at,
+                                   "quarter_turns": state.quarter_turns},
                     "batch_size": int(batch_size), "seed": int(seed),
                     "images": {str(rot): describe_data(a) for rot, a in sorted(images.items())},
                     "y": describe_data(y)}

@@ -411,7 +411,7 @@ def describe(recipe: Mapping[str, Any]) -> str:
     if r["augment_rotation"]:
         extras.append("rotation augmentation")
     if r["curriculum"]:
-        extras.append("rotation curriculum")
+        extras.append("rotation curriculum" + (" with quarter turns" if r["curriculum"]["quarter_turns"] else ""))
     train = PRESET_TRAINING[preset]
     if r.get("batch_size") not in (None, train["batch_size"]):
         extras.append(f"batch {r['batch_size']}")
