@@ -1,0 +1,41 @@
+"""experiments/clock_paper_scale.py, the README's paper-scale command, end to end on tiny clocks."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "experiments" / "clock_paper_scale.py"
+
+
+def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
+    recipe = {"kind": "multihead_angle", "curriculum": {"phases": [[0, 1], [180, None]], "advance_at": None,
+                                                         "quarter_turns": True}}
+    env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "tensorflow"),
+               TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path), "--per-minute", "1", "--size", "48",
+         "--epochs", "2", "--minutes", "10", "--recipe", f"tiny={json.dumps(recipe)}", "tiny"],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # the curriculum's rotations were generated once, next to the test distribution
+    data = tmp_path / "data"
+    assert sorted(p.name for p in data.glob("images_rot*.npy")) == ["images_rot0.npy", "images_rot180.npy"]
+    (row,) = json.loads((tmp_path / "summary.json").read_text())
+    assert row["candidate"] == "tiny" and row["epochs"] == 2 and row["n_test"] == 72
+    assert row["approach"].endswith("rotation curriculum with quarter turns")
+    assert 0 <= row["cse_mean"] <= 360 and row["cse_median"] <= row["cse_p90"]
+    history = (tmp_path / "tiny" / "history.csv").read_text().splitlines()
+    rotation = history[0].split(",").index("max_rotation_deg")
+    assert [float(line.split(",")[rotation]) for line in history[1:]] == [0.0, 180.0]
+    for name in ("metrics.json", "learning_curves.png", "test_predictions.png", "model.keras"):
+        assert (tmp_path / "tiny" / name).stat().st_size > 0
+    assert "| tiny |" in (tmp_path / "summary.md").read_text()
+
+
+def test_unknown_candidate_is_named(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "no_such_model"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown candidate 'no_such_model'" in proc.stderr
+    assert not (tmp_path / "data").exists()  # nothing generated for a run that cannot start
