@@ -276,3 +276,44 @@ def test_describe_names_the_approach():
     assert "rotation augmentation" in describe(KIND_RECIPES["multihead_angle"])
     assert describe(TABLE8[7]).endswith("LR halves every 10 epochs")
     assert "batch 256" in describe(TABLE8[1])
+
+
+# ------------------------------------------------------------- reading four quarter turns
+
+def test_average_outputs_averages_dial_readings_on_the_circle():
+    avg = recipes.average_outputs
+    # regress (hours): 11:54 and 0:06 agree on 12:00, not 6:00
+    hours = avg({"kind": "regress"}, [np.array([[11.9]]), np.array([[0.1]])])
+    assert min(hours[0, 0], 12 - hours[0, 0]) == pytest.approx(0.0, abs=1e-9)
+    # multihead: minute 59 and 1 -> 0; the hour probabilities are averaged
+    out = avg({"kind": "multihead"}, [{"hour": np.eye(12)[[3]], "minute": np.array([[59.0]])},
+                                      {"hour": np.eye(12)[[4]], "minute": np.array([[1.0]])}])
+    np.testing.assert_allclose(out["hour"][0, 3:5], [0.5, 0.5])
+    assert min(out["minute"][0, 0], 60 - out["minute"][0, 0]) == pytest.approx(0.0, abs=1e-9)
+    # (sin, cos) vectors and class probabilities: plain means
+    vec = avg({"kind": "regress_angle"}, [np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])])
+    np.testing.assert_allclose(vec, [[0.5, 0.5]])
+    probs = avg({"kind": "classify", "n_classes": 24}, [np.eye(24)[[1]], np.eye(24)[[2]]])
+    np.testing.assert_allclose(probs[0, :3], [0.0, 0.5, 0.5])
+
+
+class CornerReader:
+    """A stand-in model that reads 5:00 only when the bright mark is top-left, else has no idea."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        sure = x[:, 0, 0, 0] == 255
+        return np.where(sure[:, None], np.eye(12)[5], np.full(12, 1 / 12))
+
+
+def test_quarter_turns_read_every_turn_of_a_picture_alike():
+    upright = np.zeros((1, 8, 8), dtype=np.uint8)
+    upright[0, 0, 0] = 255
+    turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
+    recipe = {"kind": "classify", "n_classes": 12}
+    plain = recipes.predict(recipe, CornerReader(), turned)
+    assert plain["classes"].tolist() == [5, 0, 0, 0]  # only the upright copy is read
+    four = recipes.predict(recipe, CornerReader(), turned, quarter_turns=True)
+    assert four["classes"].tolist() == [5, 5, 5, 5]
+    np.testing.assert_allclose(four["minutes"], 5 * 60 + 30)  # the centre of class 5
+    with pytest.raises(ValueError, match="square"):
+        recipes.predict(recipe, CornerReader(), np.zeros((1, 8, 9), dtype=np.uint8), quarter_turns=True)

@@ -26,6 +26,7 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
     assert row["candidate"] == "tiny" and row["epochs"] == 2 and row["n_test"] == 72
     assert row["approach"].endswith("rotation curriculum with quarter turns")
     assert 0 <= row["cse_mean"] <= 360 and row["cse_median"] <= row["cse_p90"]
+    assert 0 <= row["quarter_turns"]["cse_mean"] <= 360  # also read at four quarter turns
     history = (tmp_path / "tiny" / "history.csv").read_text().splitlines()
     rotation = history[0].split(",").index("max_rotation_deg")
     assert [float(line.split(",")[rotation]) for line in history[1:]] == [0.0, 180.0]

@@ -344,17 +344,57 @@ def decode_minutes(recipe: Mapping[str, Any], outputs) -> np.ndarray:
     return joint_decode(hour, from_angle(minute, period=60))
 
 
-def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: int = 256) -> dict:
+def _circular_mean(values, period: float, axis: int = 0) -> np.ndarray:
+    """Mean of readings on a circle of ``period`` (59 and 1 of a 60-minute dial average to 0)."""
+    return from_angle(to_angle(values, period).mean(axis=axis), period)
+
+
+def average_outputs(recipe: Mapping[str, Any], outputs: Sequence) -> Any:
+    """Raw outputs of several views of the same images, averaged so that decoding stays right.
+
+    Probabilities and (sin, cos) vectors are averaged as they are; readings on a dial
+    (``regress``'s hours, ``multihead``'s minute) by their circular mean, so that a view
+    reading 11:59 and one reading 0:01 agree on 0:00 rather than on 6:00.
+    """
+    r = validate_recipe(recipe)
+    kind = r["kind"]
+    if not outputs:
+        raise ValueError("no outputs to average")
+    if kind in ("classify", "regress_angle"):
+        return np.mean([np.asarray(o, dtype=np.float64) for o in outputs], axis=0)
+    if kind == "regress":
+        hours = np.stack([np.asarray(o, dtype=np.float64).reshape(-1) for o in outputs])
+        return _circular_mean(hours, 12.0)[:, None]
+    heads = [_as_heads(o) for o in outputs]
+    hour = np.mean([h for h, _ in heads], axis=0)
+    if kind == "multihead":
+        minute = _circular_mean(np.stack([np.asarray(m, dtype=np.float64).reshape(-1) for _, m in heads]), 60.0)
+        return {HOUR: hour, MINUTE: minute[:, None]}
+    return {HOUR: hour, MINUTE: np.mean([np.asarray(m, dtype=np.float64) for _, m in heads], axis=0)}
+
+
+def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: int = 256,
+            quarter_turns: bool = False) -> dict:
     """Read the time off ``images`` (N, H, W[, 1]) uint8.
 
     Returns ``minutes`` (float, 0 <= m < 720) and ``classes``: the predicted class id
     (classify), the decoded hour 0-11 (multi-head kinds: the hour of ``minutes``, which
     for multihead_angle may differ from the hour head's arg-max), else None.
+    ``quarter_turns``: read each image turned by 0, 90, 180 and 270 degrees and decode
+    the averaged outputs (:func:`average_outputs`); a turned picture shows the same time,
+    so a model that learned to read any rotation should agree with itself.
     """
     from idl.models.clock import prepare_images
 
     r = validate_recipe(recipe)
-    outputs = model.predict(prepare_images(images), batch_size=batch_size, verbose=0)
+    x = prepare_images(images)
+    if quarter_turns:
+        if x.shape[1] != x.shape[2]:
+            raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
+        outputs = average_outputs(r, [model.predict(np.rot90(x, k, axes=(1, 2)), batch_size=batch_size, verbose=0)
+                                      for k in range(4)])
+    else:
+        outputs = model.predict(x, batch_size=batch_size, verbose=0)
     minutes = decode_minutes(r, outputs)
     if r["kind"] == "classify":
         classes = np.asarray(outputs).argmax(axis=-1)
