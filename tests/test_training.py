@@ -202,3 +202,14 @@ def test_learning_curves_png_and_no_partial_file(tmp_path):
     with pytest.raises(ValueError, match="mae"):
         learning_curves(hist, tmp_path / "bad.png", "bad", metrics=("mae",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.png", "fig"]
+
+
+def test_curriculum_phases_are_found_and_drawn(tmp_path):
+    from idl.plots import phase_starts
+
+    hist = pd.DataFrame({"epoch": range(6), "loss": [3, 2, 2.5, 1.5, 1.0, 0.8],
+                         "max_rotation_deg": [0, 0, 45, 45, 180, 180]})
+    assert phase_starts(hist) == [(1, 0.0), (3, 45.0), (5, 180.0)]
+    assert phase_starts(hist.drop(columns="max_rotation_deg")) == []
+    learning_curves(hist, tmp_path / "phases.png", "curriculum", metrics=("loss",))
+    assert (tmp_path / "phases.png").stat().st_size > 0

@@ -29,12 +29,24 @@ def _save(fig: Figure, path: str | Path) -> None:
         fig.savefig(tmp, dpi=150, bbox_inches="tight")
 
 
+def phase_starts(history_df: pd.DataFrame, column: str = "max_rotation_deg") -> list[tuple[int, float]]:
+    """``(1-based epoch, value)`` wherever ``column`` takes a new value (a curriculum's phases);
+    empty when the history has no such column."""
+    if column not in history_df or history_df.empty:
+        return []
+    values = history_df[column].to_numpy()
+    epochs = list(_epochs(history_df))
+    return [(int(epochs[i]), float(v)) for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
 def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
                     metrics: Sequence[str] = ("loss", "accuracy")) -> None:
     """Training vs validation curve per epoch, one panel per metric, saved as PNG.
 
     Metrics missing from the history are skipped with a log message; a history
-    without any of them raises ``ValueError``.
+    without any of them raises ``ValueError``. A history with a ``max_rotation_deg``
+    column (a rotation curriculum) gets a dashed line where each phase starts, labelled
+    with its rotation.
     """
     present = [m for m in metrics if m in history_df or f"val_{m}" in history_df]
     for m in set(metrics) - set(present):
@@ -52,8 +64,16 @@ def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
         ax.set_xlabel("epoch")
         ax.set_ylabel(m)
         ax.grid(alpha=0.3)
+        phases = phase_starts(history_df)
+        for i, (epoch, rotation) in enumerate(phases):
+            if i:
+                ax.axvline(epoch - 0.5, color="0.5", linestyle="--", linewidth=0.8)
+            ax.annotate(f"\u2264{rotation:g}\u00b0", (epoch - 0.5, 0.03), xycoords=("data", "axes fraction"),
+                        xytext=(1, 0), textcoords="offset points", ha="left", va="bottom", rotation=90,
+                        fontsize=7, color="0.3", bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})
         ax.legend()
-    fig.suptitle(title)
+    fig.suptitle(title + ("\n(dashed: curriculum phases, the dial turned at most as marked)"
+                          if len(phase_starts(history_df)) > 1 else ""))
     _save(fig, path)
 
 
