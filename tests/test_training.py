@@ -132,24 +132,6 @@ def test_state_from_different_settings_is_discarded(tmp_path, caplog):
     assert "discarding training state" in caplog.text and "learning_rate" in caplog.text
 
 
-def test_outputs_written_after_a_kill_between_fit_and_save(tmp_path, monkeypatch):
-    real = idl.training.atomic_path
-
-    def failing(path, *a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(idl.training, "atomic_path", failing)
-    with pytest.raises(KeyboardInterrupt):
-        run(tmp_path)
-    assert not (tmp_path / "out" / "model.keras").exists()
-    monkeypatch.setattr(idl.training, "atomic_path", real)
-    rec = Recorder()
-    hist = run(tmp_path, callbacks=[rec])
-    assert rec.epochs == []  # nothing retrained
-    assert hist["epoch"].tolist() == [0, 1, 2, 3]
-    assert (tmp_path / "out" / "model.keras").exists()
-
-
 def test_same_seed_gives_same_history(tmp_path):
     a = run(tmp_path / "a", epochs=2, seed=7)
     b = run(tmp_path / "b", epochs=2, seed=7)
@@ -213,3 +195,30 @@ def test_curriculum_phases_are_found_and_drawn(tmp_path):
     assert phase_starts(hist.drop(columns="max_rotation_deg")) == []
     learning_curves(hist, tmp_path / "phases.png", "curriculum", metrics=("loss",))
     assert (tmp_path / "phases.png").stat().st_size > 0
+
+
+def test_run_killed_while_writing_its_outputs_does_not_train_again(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    real = idl.training.atomic_path
+
+    def killed_at_outputs(path):
+        if Path(path).parent == tmp_path / "killed" / "out":
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(idl.training, "atomic_path", killed_at_outputs)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "killed")
+    state = tmp_path / "killed" / "state"
+    assert (state / "last.keras").exists() and (state / "completed.json").exists()
+    monkeypatch.setattr(idl.training, "atomic_path", real)
+    rec = Recorder()
+    hist = run(tmp_path / "killed", callbacks=[rec])
+    assert rec.epochs == []  # nothing trained again
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    # the written model is the finished one: it predicts as an uninterrupted run's does (CPU, same seed)
+    run(tmp_path / "whole")
+    got = keras.models.load_model(tmp_path / "killed" / "out" / "model.keras").predict(X[:8], verbose=0)
+    want = keras.models.load_model(tmp_path / "whole" / "out" / "model.keras").predict(X[:8], verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-6)

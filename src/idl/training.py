@@ -9,7 +9,8 @@ guarantees:
   from its last finished epoch when rerun with the same settings. The state lives
   in ``state_dir`` (outside the declared outputs, so no workflow engine deletes it):
   ``backup/`` (Keras ``BackupAndRestore``: weights, optimizer state incl. its step
-  counter, epoch), ``last.keras`` (the model after the last finished epoch),
+  counter, epoch), ``last.keras`` (the finished model, written once when training
+  ends, so a run killed while writing its outputs does not train again),
   ``history.csv`` (one row per finished epoch, appended) and ``settings.json``.
   State written under different settings is discarded, never resumed.
   Early stopping's counters are rebuilt from the saved history, so a resumed run
@@ -412,7 +413,6 @@ def train(
             keras.callbacks.CSVLogger(str(history_path), append=True),
             # double_checkpoint: a kill while the backup is written falls back to the one before.
             keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
-            keras.callbacks.ModelCheckpoint(str(state_dir / _LAST), save_freq="epoch"),
         ]
         if patience is not None:
             mode = "min" if "loss" in early_stopping_monitor else "auto"
@@ -431,6 +431,10 @@ def train(
             log.warning("training interrupted; rerun with the same settings to resume from %s", state_dir)
             raise
         last_epoch = epoch_log.last_epoch
+        # the finished model, once (the backup already covers every epoch before): a run killed
+        # while writing its outputs then writes them from here instead of training again
+        with atomic_path(state_dir / _LAST) as tmp:
+            model.save(tmp)
         write_json(state_dir / _DONE, {"last_epoch": last_epoch})
 
     history = read_history(history_path)
