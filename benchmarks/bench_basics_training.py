@@ -9,8 +9,8 @@ same batch size, same seed:
 * ``ours``: ``idl.training.train`` called exactly as the basics stage
   (``idl.basics_stages.train_run``) calls it: seeded (op determinism on TensorFlow),
   per-epoch CSV log, ``BackupAndRestore`` backup (weights + optimizer state,
-  double-buffered), ``last.keras`` checkpoint, a data fingerprint before training and
-  the final atomic save. Its state and outputs go to a temporary folder.
+  double-buffered), a data fingerprint before training, and the finished model saved
+  once in its state and once atomically as the output. Its state and outputs go to a temporary folder.
 
 The two alternate (plain first for every other run, and every other repeat) so that
 a neighbour loading the machine hits both. On TensorFlow, op determinism, which

@@ -2,8 +2,8 @@
 
 ``train`` adds what a plain fit does not have: a per-epoch CSV log, a
 ``BackupAndRestore`` backup (weights + optimizer state, double-buffered), a
-``last.keras`` checkpoint, a data fingerprint (hash of every array) before
-training, the final atomic save, and (on TensorFlow) op determinism. This
+data fingerprint (hash of every array) before training, the finished model
+saved once in its state and once atomically as the output, and (on TensorFlow) op determinism. This
 measures what those cost, on the same model (Table 7, n_c = 12) and the same
 synthetic clocks, in one process:
 
