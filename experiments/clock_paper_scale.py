@@ -65,21 +65,18 @@ def make_data(work: Path, rotations, per_minute: int, size: int, seed: int, max_
 
     work.mkdir(parents=True, exist_ok=True)
     p = _params()
-    labels = None
+    labels = synth.time_labels(per_minute)  # what generate() labels its rows with
     for rot in sorted(set(rotations)):
         path = work / f"images_rot{rot}.npy"
         if path.exists():
             continue
         t = time.perf_counter()
-        images, labels = synth.generate(per_minute, size=size, seed=seed, progress=False,
+        images, _ = synth.generate(per_minute, size=size, seed=seed, progress=False,
                                         max_rotation_deg=rot, max_tilt_deg=max_tilt)
         np.save(work / "tmp.npy", images)
         os.replace(work / "tmp.npy", path)
         print(f"generated {len(images)} clocks {size}x{size}, rotation <= {rot} deg, "
               f"in {time.perf_counter() - t:.1f} s", flush=True)
-    if labels is None:
-        from idl.clock.synth import time_labels
-        labels = time_labels(per_minute)
     np.save(work / "labels.npy", labels)
     if not (work / "images.npy").exists():  # the folder doubles as course data (the test distribution)
         os.link(work / "images_rot180.npy", work / "images.npy")
@@ -96,18 +93,16 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     from idl.clock.course_data import load_split
     from idl.clock.figures import prediction_grid
     from idl.clock.labels import to_minutes
+    from idl.clock.curriculum import FULL, curriculum_dataset, epoch_accuracy, rotations
     from idl.clock.scoring import score
+    from idl.clock.train import curve_metrics, training_settings
+    from idl.io import write_json
     from idl.plots import learning_curves
     from idl.training import make_optimizer
 
-    from idl.clock.curriculum import FULL, curriculum_dataset, epoch_accuracy, rotations
-
     p = _params()
     recipe = recipes.validate_recipe(json.loads(args.recipes).get(name) or p["clock"]["models"][name])
-    cfg = dict(p["clock"]["train"])
-    for key in ("batch_size", "lr_halving_epochs"):
-        if recipe.get(key) is not None:
-            cfg[key] = recipe[key]
+    cfg = training_settings(recipe, p["clock"]["train"])
     if args.learning_rate:
         cfg["learning_rate"] = args.learning_rate
     if args.halving:
@@ -178,7 +173,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
 
     frame = pd.read_csv(out / "history.csv")
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
-                    metrics=["loss"] + [c for c in frame.columns if c.endswith("accuracy") and not c.startswith("val_")])
+                    metrics=curve_metrics(frame.columns))
     prediction_grid(x_test, true_min, pred["minutes"], out / "test_predictions.png", title=f"{name}, test split")
     metrics.update({
         "candidate": name, "approach": recipes.describe(recipe),
@@ -190,7 +185,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         "curriculum": recipe["curriculum"],
         "backend": keras.backend.backend(), "keras": keras.__version__,
     })
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
+    write_json(out / "metrics.json", metrics)
     return metrics
 
 
@@ -280,8 +275,10 @@ def main(argv=None) -> int:
             failed.append(c)
             print(f"{c} failed (exit {rc}); see {mpath.parent / 'log.txt'}", flush=True)
     table = summary_table(rows)
-    (args.out / "summary.json").write_text(json.dumps(rows, indent=2, default=float))
-    (args.out / "summary.md").write_text(table + "\n")
+    from idl.io import write_json, write_text
+
+    write_json(args.out / "summary.json", rows)
+    write_text(args.out / "summary.md", table + "\n")
     print(table)
     return 1 if failed else 0
 

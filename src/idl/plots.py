@@ -56,6 +56,7 @@ def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
     fig = Figure(figsize=(4.5 * len(present), 3.5))
     axes = fig.subplots(1, len(present), squeeze=False)[0]
     x = _epochs(history_df)
+    phases = phase_starts(history_df)
     for ax, m in zip(axes, present):
         if m in history_df:
             ax.plot(x, history_df[m], label="training")
@@ -64,7 +65,6 @@ def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
         ax.set_xlabel("epoch")
         ax.set_ylabel(m)
         ax.grid(alpha=0.3)
-        phases = phase_starts(history_df)
         for i, (epoch, rotation) in enumerate(phases):
             if i:
                 ax.axvline(epoch - 0.5, color="0.5", linestyle="--", linewidth=0.8)
@@ -73,7 +73,7 @@ def learning_curves(history_df: pd.DataFrame, path: str | Path, title: str,
                         fontsize=7, color="0.3", bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 0.5})
         ax.legend()
     fig.suptitle(title + ("\n(dashed: curriculum phases, the dial turned at most as marked)"
-                          if len(phase_starts(history_df)) > 1 else ""))
+                          if len(phases) > 1 else ""))
     _save(fig, path)
 
 

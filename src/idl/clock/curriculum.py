@@ -218,9 +218,9 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
 
     class Advance(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            if epoch != data.epoch or epoch == 0:
-                # first epoch of this fit(): a resumed run replays the finished epochs
-                if epoch and history_path is not None:
+            if epoch != data.epoch:
+                # a resumed run starts past the epoch the data is at: replay the finished epochs
+                if history_path is not None:
                     from idl.training import read_history
 
                     past = read_history(history_path)
