@@ -12,6 +12,7 @@ fixed wall-clock budget, with the pipeline's own pieces:
 * optimizer: ``idl.training.make_optimizer`` (Nadam, rate halving every N epochs);
 * scores: ``idl.clock.scoring.score`` on the held-out test split (any rotation).
 
+* an upright recipe's orientation targets: the generator's record of each dial's turn;
 * a recipe's rotation curriculum: ``idl.clock.curriculum`` (the recipe key ``curriculum``),
   on the generator's clocks with ``max_rotation_deg`` limited, as the pipeline's
   ``clock_curriculum_data`` rule makes them.
@@ -68,11 +69,13 @@ def make_data(work: Path, rotations, per_minute: int, size: int, seed: int, max_
     labels = synth.time_labels(per_minute)  # what generate() labels its rows with
     for rot in sorted(set(rotations)):
         path = work / f"images_rot{rot}.npy"
-        if path.exists():
+        if path.exists() and (work / f"dial_turn_rot{rot}.npy").exists():
             continue
         t = time.perf_counter()
-        images, _ = synth.generate(per_minute, size=size, seed=seed, progress=False,
-                                        max_rotation_deg=rot, max_tilt_deg=max_tilt)
+        images, _, turns = synth.generate(per_minute, size=size, seed=seed, progress=False,
+                                          max_rotation_deg=rot, max_tilt_deg=max_tilt, with_turn=True)
+        np.save(work / "tmp.npy", turns)
+        os.replace(work / "tmp.npy", work / f"dial_turn_rot{rot}.npy")
         np.save(work / "tmp.npy", images)
         os.replace(work / "tmp.npy", path)
         print(f"generated {len(images)} clocks {size}x{size}, rotation <= {rot} deg, "
@@ -115,7 +118,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     tr, va, te = split["train"], split["val"], split["test"]
     images = {rot: np.load(work / f"images_rot{rot}.npy", mmap_mode="r")
               for rot in [*rotations(recipe["curriculum"]), FULL]}
-    y = recipes.targets(recipe, labels)
+    y = recipes.targets(recipe, labels, np.load(work / f"dial_turn_rot{FULL}.npy") if recipe["upright"] else None)
     x_train = {rot: np.ascontiguousarray(im[tr])[..., None] for rot, im in images.items()}
     x_val = np.ascontiguousarray(images[FULL][va])[..., None]
     y_train = keras.tree.map_structure(lambda a: a[tr], y)

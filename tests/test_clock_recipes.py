@@ -317,3 +317,71 @@ def test_quarter_turns_read_every_turn_of_a_picture_alike():
     np.testing.assert_allclose(four["minutes"], 5 * 60 + 30)  # the centre of class 5
     with pytest.raises(ValueError, match="square"):
         recipes.predict(recipe, CornerReader(), np.zeros((1, 8, 9), dtype=np.uint8), quarter_turns=True)
+
+
+# ------------------------------------------------------------------ upright reading
+
+def test_turn_upright_puts_a_turned_mark_back_on_top():
+    from idl.models.clock import TurnUpright
+
+    img = np.zeros((1, 15, 15, 1), dtype=np.float32)
+    img[0, 1:4, 6:9, 0] = 1.0  # a mark at 12 o'clock
+    for k, deg in ((1, 270), (2, 180), (3, 90)):  # np.rot90 turns counter-clockwise: 12 lands at 360 - 90 k
+        turned = np.rot90(img, k, axes=(1, 2)).copy()
+        a = np.radians(deg)
+        direction = np.array([[np.sin(a), np.cos(a)]], dtype=np.float32) * 3.0  # any length
+        np.testing.assert_allclose(np.asarray(TurnUpright()([turned, direction])), img, atol=1e-5)
+    layer = TurnUpright.from_config(TurnUpright(fill_mode="nearest", name="u").get_config())
+    assert layer.fill_mode == "nearest" and layer.name == "u"
+
+
+def test_upright_recipe_learns_the_turn_and_reads_the_turned_picture(tmp_path):
+    recipe = validate_recipe({"kind": "multihead_angle", "upright": True, "learning_rate": 1e-3})
+    assert recipe["upright"] is True and recipe["learning_rate"] == 1e-3
+    assert "turned upright first" in describe(recipe) and "learning rate 0.001" in describe(recipe)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (8, 75, 75, 1), dtype=np.uint8)
+    labels = from_minutes(rng.integers(0, 720, 8))
+    turns = np.array([0, 90, 180, 270, 45, 135, 225, 315], dtype=np.float64)
+    y = targets(recipe, labels, turns)
+    np.testing.assert_allclose(y["turn"][:4], [[0, 1], [1, 0], [0, -1], [-1, 0]], atol=1e-7)
+    with pytest.raises(ValueError, match="dial's turn"):
+        targets(recipe, labels)
+    model = build_model(recipe, (75, 75, 1))
+    assert set(model.output) == {"hour", "minute", "turn"}
+    kw = compile_kwargs(recipe)
+    assert kw["loss"]["turn"] == "mean_absolute_error" and kw["loss_weights"]["turn"] > 0
+    model.compile(optimizer=keras.optimizers.Nadam(), run_eagerly=True, **kw)
+    hist = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(hist.history["turn_loss"][0])
+    model.save(tmp_path / "m.keras")  # reloads without custom objects: TurnUpright is registered
+    again = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(recipes.predict(recipe, again, x[..., 0])["minutes"],
+                               recipes.predict(recipe, model, x[..., 0])["minutes"], atol=1e-4)
+
+
+@pytest.mark.parametrize("bad, word", [
+    ({"kind": "classify", "upright": True}, "multi-head"),
+    ({"kind": "multihead", "upright": "yes"}, "upright"),
+    ({"kind": "multihead", "upright": True, "curriculum": True}, "excludes"),
+    ({"kind": "multihead", "upright": True, "augment_rotation": True}, "excludes"),
+    ({"kind": "multihead", "learning_rate": 0}, "learning_rate"),
+])
+def test_bad_upright_settings_are_rejected_by_name(bad, word):
+    with pytest.raises(ValueError, match=word):
+        validate_recipe(bad)
+
+
+def test_training_upright_without_turns_names_the_file_and_writes_nothing(tmp_path):
+    from idl.clock.course_data import save_split, split_indices, write_course_data
+    from idl.clock.train import train_clock_model
+    from idl.errors import DataError
+
+    labels = from_minutes(np.arange(0, 720, 24))
+    write_course_data(tmp_path / "course", np.zeros((len(labels), 75, 75), dtype=np.uint8), labels)
+    save_split(tmp_path / "split", split_indices(labels, seed=0))
+    train_cfg = {"epochs": 1, "batch_size": 8, "learning_rate": 1e-3, "lr_halving_epochs": 20, "patience": 5}
+    with pytest.raises(DataError, match=r"course/dial_turn.npy: file not found.*course data does not"):
+        train_clock_model(tmp_path / "course", tmp_path / "split", tmp_path / "out", tmp_path / "state",
+                          {"kind": "multihead_angle", "upright": True}, train_cfg, seed=0)
+    assert not (tmp_path / "out").exists()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from idl.clock import synth
-from idl.clock.course_data import load_course_data
+from idl.clock.course_data import load_course_data, load_dial_turn
 from idl.clock.labels import to_minutes
 
 SIZE = 64
@@ -91,9 +91,32 @@ def test_frontal_dial_has_dark_rim_and_white_face():
 def test_write_round_trip(tmp_path):
     synth.write(tmp_path / "clocks", per_minute=1, size=32, seed=2, workers=1, progress=False)
     images, labels = load_course_data(tmp_path / "clocks")
-    expected, expected_labels = synth.generate(1, size=32, seed=2, workers=1, progress=False)
+    expected, expected_labels, turns = synth.generate(1, size=32, seed=2, workers=1, progress=False,
+                                                      with_turn=True)
     np.testing.assert_array_equal(images, expected)
     np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(load_dial_turn(tmp_path / "clocks", len(labels)), turns)
+    assert turns.min() >= 0 and turns.max() < 360 and turns.std() > 60  # any turn of the dial
+
+
+def test_turn_is_the_rendered_rotation_and_zero_when_upright():
+    _, _, upright = synth.generate(1, size=32, seed=2, workers=1, progress=False, with_turn=True,
+                                   max_rotation_deg=0)
+    assert np.all(upright == 0)
+    # row i's turn is the angle render_clock_turned draws for it: one row remade alone agrees
+    _, _, turns = synth.generate(1, size=32, seed=2, workers=2, progress=False, with_turn=True)
+    image, turn = synth.render_clock_turned(0, 7, np.random.default_rng([2, 7]), 32)
+    assert turn == pytest.approx(turns[7], abs=1e-4)
+
+
+def test_missing_or_bad_turn_record_names_the_file(tmp_path):
+    from idl.errors import DataError
+
+    with pytest.raises(DataError, match="dial_turn.npy: file not found.*course data does not"):
+        load_dial_turn(tmp_path, 3)
+    np.save(tmp_path / "dial_turn.npy", np.zeros(2, dtype=np.float32))
+    with pytest.raises(DataError, match="expected 3 float dial turns"):
+        load_dial_turn(tmp_path, 3)
 
 
 @pytest.mark.parametrize("kwargs", [{"per_minute": 0}, {"per_minute": 1, "size": 8},
@@ -117,7 +140,8 @@ def _where_twelve_points(max_rotation_deg, max_tilt_deg, seed):
     """Angle (degrees from straight up) of 12 o'clock seen from the dial centre, and how far the
     rim is from a circle (relative spread of its distances to the centre) in one rendered view."""
     dial = synth._dial(48)
-    front, _ = synth._view_homographies(dial, 96.0, np.random.default_rng(seed), max_rotation_deg, max_tilt_deg)
+    front, _, turn = synth._view_homographies(dial, 96.0, np.random.default_rng(seed), max_rotation_deg,
+                                              max_tilt_deg)
 
     def to_image(x, y):
         p = front @ np.array([x, y, 1.0])
@@ -128,7 +152,10 @@ def _where_twelve_points(max_rotation_deg, max_tilt_deg, seed):
     dx, dy = to_image(c, c - r) - centre
     rim = np.array([np.linalg.norm(to_image(c + r * np.cos(a), c + r * np.sin(a)) - centre)
                     for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)])
-    return np.degrees(np.arctan2(dx, -dy)), rim.std() / rim.mean()
+    angle = np.degrees(np.arctan2(dx, -dy))
+    if max_tilt_deg == 0:  # seen straight on, the recorded turn is exactly where the 12 points
+        assert abs((turn - angle + 180) % 360 - 180) < 1e-6
+    return angle, rim.std() / rim.mean()
 
 
 def test_rotation_and_tilt_knobs_limit_the_view():

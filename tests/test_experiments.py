@@ -16,13 +16,17 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
                TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(tmp_path), "--per-minute", "1", "--size", "48",
-         "--epochs", "2", "--minutes", "10", "--recipe", f"tiny={json.dumps(recipe)}", "tiny"],
+         "--epochs", "2", "--minutes", "10", "--recipe", f"tiny={json.dumps(recipe)}",
+         "--recipe", 'upright={"kind": "multihead_angle", "upright": true}', "tiny", "upright"],
         capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     # the curriculum's rotations were generated once, next to the test distribution
     data = tmp_path / "data"
     assert sorted(p.name for p in data.glob("images_rot*.npy")) == ["images_rot0.npy", "images_rot180.npy"]
-    (row,) = json.loads((tmp_path / "summary.json").read_text())
+    assert (data / "dial_turn_rot180.npy").exists()  # the upright candidate's orientation targets
+    row, upright = json.loads((tmp_path / "summary.json").read_text())
+    assert upright["candidate"] == "upright" and "turned upright first" in upright["approach"]
+    assert upright["epochs"] == 2 and 0 <= upright["cse_mean"] <= 360
     assert row["candidate"] == "tiny" and row["epochs"] == 2 and row["n_test"] == 72
     assert row["approach"].endswith("rotation curriculum with quarter turns")
     assert 0 <= row["cse_mean"] <= 360 and row["cse_median"] <= row["cse_p90"]

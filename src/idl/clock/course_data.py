@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 IMAGES_FILE = "images.npy"
 LABELS_FILE = "labels.npy"
 SPLIT_PARTS = ("train", "val", "test")
+#: Written beside images.npy by :func:`idl.clock.synth.write`: each row's dial turn,
+#: float32 degrees clockwise from the top of the picture at which its 12 lies (before
+#: the perspective tilt). The course data has no such record; the ``upright`` recipes
+#: learn to find the 12 from it.
+TURN_FILE = "dial_turn.npy"
 
 _FIX = "re-download the course data (or regenerate it with idl.clock.synth.write)"
 
@@ -77,6 +82,21 @@ def load_course_data(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     log.info("loaded %d clock images of %dx%d from %s", len(images), images.shape[1],
              images.shape[2], directory)
     return images, labels.astype(np.int64, copy=False)
+
+
+def load_dial_turn(directory: str | os.PathLike, n_rows: int) -> np.ndarray:
+    """The generator's record of each dial's turn (:data:`TURN_FILE`), checked against ``n_rows``."""
+    path = Path(directory) / TURN_FILE
+    fix = ("a model that turns the dial upright learns where the 12 is from the generator's record of "
+           "each dial's turn, which generated clocks have (idl.clock.synth.write) and the course data does not")
+    turns = _load_npy(path, mmap=False, fix=fix)
+    if turns.shape != (n_rows,) or not np.issubdtype(turns.dtype, np.floating):
+        raise DataError(f"{path}: expected {n_rows} float dial turns (one per image), found shape "
+                        f"{turns.shape} dtype {turns.dtype}; regenerate the data with idl.clock.synth.write")
+    if not np.all(np.isfinite(turns)):
+        raise DataError(f"{path}: row {int(np.flatnonzero(~np.isfinite(turns))[0])} is not a finite angle; "
+                        "regenerate the data with idl.clock.synth.write")
+    return turns.astype(np.float64)
 
 
 def write_course_data(directory: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> None:

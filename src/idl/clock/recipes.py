@@ -47,7 +47,14 @@ regression stacks. ``augment_rotation`` rotates every training image by a random
 (the dial is randomly rotated in the data anyway, so the label is unchanged).
 ``curriculum`` (true or ``{phases, advance_at}``, :mod:`idl.clock.curriculum`) trains on
 generated copies of the training clocks turned progressively further from upright first.
-``batch_size`` and ``lr_halving_epochs`` are for the caller's training and are only
+``upright`` (multi-head kinds, beyond the report) puts a second network in front: it
+finds where the dial's 12 lies (the ``turn`` output, (sin, cos) of the angle clockwise
+from the top, MAE against the generator's record of each dial's turn, :data:`TURN_FILE`),
+turns the picture so the 12 is at the top (:class:`idl.models.clock.TurnUpright`) and
+the recipe's network reads the upright clock. One model, trained in one go: the reader
+learns on pictures turned by the orientation network's own estimates, as it will read
+them. Training needs the turns, so it needs generated clocks; reading does not.
+``batch_size``, ``learning_rate`` and ``lr_halving_epochs`` are for the caller's training and are only
 checked here (left out or null: the caller's defaults).
 """
 from __future__ import annotations
@@ -57,6 +64,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from idl.clock.course_data import TURN_FILE  # noqa: F401 - named in the docs above
 from idl.clock.curriculum import validate_curriculum
 from idl.clock.labels import (
     MINUTES_PER_DIAL,
@@ -81,6 +89,10 @@ KINDS = ("classify", "regress", "regress_angle", "multihead", "multihead_angle")
 KNOBS = tuple(PRESETS["final"])
 MULTIHEAD_KINDS = ("multihead", "multihead_angle")
 HOUR, MINUTE = "hour", "minute"  # output layer names of the multi-head models
+TURN = "turn"  # output layer name of an upright model's orientation network
+#: Weight of the orientation loss (MAE of (sin, cos), about 0.7 at chance) beside the
+#: multi-head losses; the reader can only learn once the picture is upright.
+TURN_LOSS_WEIGHT = 1.0
 
 #: Loss weights (hour, minute). multihead: the report's 99 % / 1 %. multihead_angle:
 #: the same balance in the angle head's units. The MAE of (sin, cos) of the minute hand
@@ -99,8 +111,8 @@ PRESET_TRAINING = {"fiducial": {"batch_size": 32, "lr_halving_epochs": 40},
 #: corners, far from the dial centre the hands start from.
 ROTATION_FILL_MODE = "reflect"
 
-_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "loss_weights",
-            "batch_size", "lr_halving_epochs")
+_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "upright", "loss_weights",
+            "batch_size", "learning_rate", "lr_halving_epochs")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -160,6 +172,16 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
     if out["curriculum"] and out["augment_rotation"]:
         raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
                          "rotation would turn the curriculum's upright clocks)")
+    upright = recipe.get("upright", False)
+    if not isinstance(upright, (bool, np.bool_)):
+        raise ValueError(f"clock recipe 'upright' must be true or false, got {upright!r}")
+    out["upright"] = bool(upright)
+    if upright and kind not in MULTIHEAD_KINDS:
+        raise ValueError(f"clock recipe 'upright' applies to the multi-head kinds {list(MULTIHEAD_KINDS)}, "
+                         f"not {kind!r}")
+    if upright and (out["augment_rotation"] or out["curriculum"]):
+        raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
+                         "picture away from the dial turn the orientation network learns)")
 
     if kind in MULTIHEAD_KINDS:
         w = recipe.get("loss_weights")
@@ -178,6 +200,11 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise ValueError(f"clock recipe 'batch_size' must be a positive integer, got {b!r}")
         out["batch_size"] = int(b)
+    if recipe.get("learning_rate") is not None:
+        lr = recipe["learning_rate"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
+            raise ValueError(f"clock recipe 'learning_rate' must be a number between 0 and 1, got {lr!r}")
+        out["learning_rate"] = float(lr)
     if recipe.get("lr_halving_epochs") is not None:
         h = recipe["lr_halving_epochs"]
         if isinstance(h, bool) or not isinstance(h, (int, float)) or not h > 0:
@@ -221,13 +248,22 @@ def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
         outputs = apply_spec(regressor_spec(**a, units=1 if kind == "regress" else 2), x)
         name = f"clock_{kind}"
     else:
+        turn = None
+        if r["upright"]:
+            from idl.models.clock import TurnUpright, orientation_head_spec
+
+            turn = apply_spec(conv_trunk_spec(r["preset"], **trunk) + orientation_head_spec(
+                r["preset"], **head, output_name=TURN), x, prefix="turn_")
+            x = TurnUpright(name="upright")([x, turn])
         features = apply_spec(conv_trunk_spec(r["preset"], **trunk), x)
         hour = apply_spec(classifier_head_spec(12, r["preset"], **head, output_name=HOUR), features, prefix="hour_")
         units = 1 if kind == "multihead" else 2
         minute = apply_spec(regressor_head_spec(units, r["preset"], **head, output_name=MINUTE), features,
                             prefix="minute_")
         outputs = {HOUR: hour, MINUTE: minute}
-        name = f"clock_{kind}"
+        if turn is not None:
+            outputs[TURN] = turn
+        name = f"clock_{kind}" + ("_upright" if turn is not None else "")
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -244,17 +280,25 @@ def compile_kwargs(recipe: Mapping[str, Any]) -> dict:
     if kind in ("regress", "regress_angle"):
         return {"loss": "mean_absolute_error", "metrics": None, "loss_weights": None}
     w_hour, w_minute = r["loss_weights"]
-    return {
+    out = {
         "loss": {HOUR: "sparse_categorical_crossentropy", MINUTE: "mean_absolute_error"},
         "metrics": {HOUR: ["accuracy"]},
         "loss_weights": {HOUR: w_hour, MINUTE: w_minute},
     }
+    if r["upright"]:
+        out["loss"][TURN] = "mean_absolute_error"
+        out["loss_weights"][TURN] = TURN_LOSS_WEIGHT
+    return out
 
 
 # ------------------------------------------------------------------------ targets
 
-def targets(recipe: Mapping[str, Any], labels: np.ndarray):
-    """Training targets for ``[hour, minute]`` label rows (dict keyed by output for multi-head)."""
+def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray | None = None):
+    """Training targets for ``[hour, minute]`` label rows (dict keyed by output for multi-head).
+
+    ``dial_turn`` (degrees clockwise at which each row's 12 lies, :data:`TURN_FILE`) is
+    needed by upright recipes and ignored by the others.
+    """
     r = validate_recipe(recipe)
     minutes = to_minutes(labels)
     kind = r["kind"]
@@ -267,8 +311,18 @@ def targets(recipe: Mapping[str, Any], labels: np.ndarray):
     hour = minutes // 60
     minute = minutes % 60
     if kind == "multihead":
-        return {HOUR: hour, MINUTE: minute.astype(np.float32)}
-    return {HOUR: hour, MINUTE: to_angle(minute, period=60).astype(np.float32)}
+        out = {HOUR: hour, MINUTE: minute.astype(np.float32)}
+    else:
+        out = {HOUR: hour, MINUTE: to_angle(minute, period=60).astype(np.float32)}
+    if r["upright"]:
+        if dial_turn is None:
+            raise ValueError(f"an upright recipe learns where the 12 is from each dial's turn ({TURN_FILE}); "
+                             "none was given")
+        turn = np.asarray(dial_turn, dtype=np.float64).reshape(-1)
+        if len(turn) != len(labels):
+            raise ValueError(f"{len(turn)} dial turns for {len(labels)} labels")
+        out[TURN] = to_angle(turn, period=360.0).astype(np.float32)
+    return out
 
 
 def true_classes(recipe: Mapping[str, Any], labels: np.ndarray) -> np.ndarray | None:
@@ -450,11 +504,15 @@ def describe(recipe: Mapping[str, Any]) -> str:
         extras.append("loss weights {:g}/{:g}".format(*r["loss_weights"]))
     if r["augment_rotation"]:
         extras.append("rotation augmentation")
+    if r["upright"]:
+        extras.append("turned upright first by a second network")
     if r["curriculum"]:
         extras.append("rotation curriculum" + (" with quarter turns" if r["curriculum"]["quarter_turns"] else ""))
     train = PRESET_TRAINING[preset]
     if r.get("batch_size") not in (None, train["batch_size"]):
         extras.append(f"batch {r['batch_size']}")
+    if r.get("learning_rate") is not None:
+        extras.append(f"learning rate {r['learning_rate']:g}")
     if r.get("lr_halving_epochs") not in (None, train["lr_halving_epochs"]):
         extras.append(f"LR halves every {r['lr_halving_epochs']:g} epochs")
     return "; ".join([text, *extras])

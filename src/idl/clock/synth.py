@@ -19,12 +19,14 @@ import math
 import multiprocessing
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from tqdm import tqdm
 
-from idl.clock.course_data import write_course_data
+from idl.clock.course_data import TURN_FILE, write_course_data
+from idl.io import save_npy
 from idl.clock.labels import MINUTES_PER_DIAL
 
 log = logging.getLogger(__name__)
@@ -142,8 +144,8 @@ def frontal_dial(hour: int, minute: int, size: int = 150) -> np.ndarray:
 
 
 def _view_homographies(dial: _Dial, out_side: float, rng: np.random.Generator,
-                       max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
-    """3x3 maps from dial pixels to output pixels for the face and for the case's back.
+                       max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """3x3 maps from dial pixels to output pixels for the face and for the case's back, and the turn.
 
     The dial plane is turned about the viewing axis (any angle: 12 may be at the
     bottom), then tilted about an in-plane axis and seen through a pinhole camera
@@ -153,7 +155,8 @@ def _view_homographies(dial: _Dial, out_side: float, rng: np.random.Generator,
     the case depth: where it peeks out from under the face, the case's side shows.
     ``max_rotation_deg`` (< 180: 12 stays within that many degrees of the top) and
     ``max_tilt_deg`` make easier variants; the random stream is the same, so the
-    defaults give the same images as before the knobs existed.
+    defaults give the same images as before the knobs existed. The turn is returned in
+    degrees clockwise, 0 <= turn < 360: where the 12 points in the picture (before the tilt).
     """
     c, R = dial.center, dial.radius
     theta = rng.uniform(0, 2 * math.pi)
@@ -181,7 +184,7 @@ def _view_homographies(dial: _Dial, out_side: float, rng: np.random.Generator,
         origin = np.array([0.0, 0.0, distance]) + push * rot[:, 2]
         plane = np.column_stack([rot[:, 0], rot[:, 1], origin])
         maps.append(camera @ plane @ normalise)
-    return maps[0], maps[1]
+    return maps[0], maps[1], math.degrees(theta) % 360.0
 
 
 def _pil_coeffs(homography: np.ndarray) -> tuple[float, ...]:
@@ -246,12 +249,18 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 def render_clock(hour: int, minute: int, rng: np.random.Generator, size: int = 150,
                  max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> np.ndarray:
     """One grayscale ``size`` x ``size`` uint8 image of the clock showing ``hour:minute``."""
+    return render_clock_turned(hour, minute, rng, size, max_rotation_deg, max_tilt_deg)[0]
+
+
+def render_clock_turned(hour: int, minute: int, rng: np.random.Generator, size: int = 150,
+                        max_rotation_deg: float = 180.0, max_tilt_deg: float = 50.0) -> tuple[np.ndarray, float]:
+    """:func:`render_clock`'s image and the dial's turn: degrees clockwise from the top at which its 12 lies."""
     dial = _dial(size)
     side = size * SUPERSAMPLE
     face = dial.face.copy()
     _draw_hands(face, dial, hour, minute, rng)
 
-    front, back = _view_homographies(dial, side, rng, max_rotation_deg, max_tilt_deg)
+    front, back, turn = _view_homographies(dial, side, rng, max_rotation_deg, max_tilt_deg)
     layer = Image.merge("LA", (face, dial.alpha))
     layer = layer.transform((side, side), Image.PERSPECTIVE, _pil_coeffs(front), Image.BILINEAR)
     layer = layer.reduce(SUPERSAMPLE)
@@ -291,7 +300,7 @@ def render_clock(hour: int, minute: int, rng: np.random.Generator, size: int = 1
     gradient = 1.0 + rng.uniform(0.0, 0.35) * (xx * lx + yy * ly)
     img *= gradient * rng.uniform(0.55, 1.15)
     img += rng.normal(0.0, rng.uniform(1.0, 6.0), size=img.shape).astype(np.float32)
-    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8), turn
 
 
 def time_labels(per_minute: int) -> np.ndarray:
@@ -300,25 +309,28 @@ def time_labels(per_minute: int) -> np.ndarray:
     return np.stack([minutes // 60, minutes % 60], axis=1)
 
 
-def _render_rows(job: tuple) -> tuple[int, np.ndarray]:
-    """Render rows ``start:stop``; runs in a worker process."""
+def _render_rows(job: tuple) -> tuple[int, np.ndarray, np.ndarray]:
+    """Render rows ``start:stop`` and their dials' turns; runs in a worker process."""
     start, stop, per_minute, size, seed, max_rotation_deg, max_tilt_deg = job
     out = np.empty((stop - start, size, size), dtype=np.uint8)
+    turns = np.empty(stop - start, dtype=np.float32)
     for i in range(start, stop):
         hour, minute = divmod(i // per_minute, 60)
-        out[i - start] = render_clock(hour, minute, np.random.default_rng([seed, i]), size,
-                                      max_rotation_deg, max_tilt_deg)
-    return start, out
+        out[i - start], turns[i - start] = render_clock_turned(
+            hour, minute, np.random.default_rng([seed, i]), size, max_rotation_deg, max_tilt_deg)
+    return start, out, turns
 
 
 def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | None = None,
              progress: bool = True, max_rotation_deg: float = 180.0,
-             max_tilt_deg: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
+             max_tilt_deg: float = 50.0, with_turn: bool = False) -> tuple[np.ndarray, ...]:
     """Render ``720 * per_minute`` clocks, rows sorted by time like the course data.
 
     ``workers=None`` uses every core, ``workers=1`` renders in this process; the
     images are identical either way. ``max_rotation_deg`` / ``max_tilt_deg`` limit
-    the dial's in-plane rotation and perspective tilt (easier variants).
+    the dial's in-plane rotation and perspective tilt (easier variants). ``with_turn``
+    also returns each dial's turn (float32 degrees clockwise at which its 12 lies, the
+    generator's record that :data:`TURN_FILE` holds) as a third array.
     """
     if per_minute < 1:
         raise ValueError(f"per_minute must be at least 1, got {per_minute}")
@@ -339,6 +351,7 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
     jobs = [(s, min(s + chunk, n), per_minute, size, seed, max_rotation_deg, max_tilt_deg)
             for s in range(0, n, chunk)]
     images = np.empty((n, size, size), dtype=np.uint8)
+    turns = np.empty(n, dtype=np.float32)
     log.info("rendering %d synthetic clocks of %dx%d with %d worker(s)", n, size, size, workers)
     with tqdm(total=n, desc="synthetic clocks", unit="img", disable=not progress) as bar:
         if workers == 1:
@@ -348,20 +361,22 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
             pool = multiprocessing.Pool(workers)
             results = pool.imap_unordered(_render_rows, jobs)
         try:
-            for start, block in results:
+            for start, block, block_turns in results:
                 images[start:start + len(block)] = block
+                turns[start:start + len(block)] = block_turns
                 bar.update(len(block))
         finally:
             if pool is not None:
                 pool.terminate()
                 pool.join()
-    return images, labels
+    return (images, labels, turns) if with_turn else (images, labels)
 
 
 def write(directory: str | os.PathLike, per_minute: int, size: int = 150, seed: int = 0,
           workers: int | None = None, progress: bool = True, max_rotation_deg: float = 180.0,
           max_tilt_deg: float = 50.0) -> None:
-    """Generate a synthetic dataset and write it as ``images.npy``/``labels.npy``."""
-    images, labels = generate(per_minute, size=size, seed=seed, workers=workers, progress=progress,
-                              max_rotation_deg=max_rotation_deg, max_tilt_deg=max_tilt_deg)
+    """Generate a synthetic dataset: ``images.npy``/``labels.npy`` and each dial's turn in :data:`TURN_FILE`."""
+    images, labels, turns = generate(per_minute, size=size, seed=seed, workers=workers, progress=progress,
+                                     max_rotation_deg=max_rotation_deg, max_tilt_deg=max_tilt_deg, with_turn=True)
     write_course_data(directory, images, labels)
+    save_npy(Path(directory) / TURN_FILE, turns)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from idl.clock.course_data import load_course_data, load_split
+from idl.clock.course_data import load_course_data, load_dial_turn, load_split
 from idl.clock.labels import to_minutes
 from idl.errors import DataError
 from idl.io import atomic_path, write_json
@@ -34,9 +34,9 @@ def _take(y, idx):
 
 
 def training_settings(recipe: dict, train_cfg: dict) -> dict:
-    """clock.train, with the recipe's own batch size and learning-rate halving where it sets them."""
+    """clock.train, with the recipe's own batch size, learning rate and its halving where it sets them."""
     cfg = dict(train_cfg)
-    for key in ("batch_size", "lr_halving_epochs"):
+    for key in ("batch_size", "learning_rate", "lr_halving_epochs"):
         if recipe.get(key) is not None:
             cfg[key] = recipe[key]
     return cfg
@@ -84,7 +84,8 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, 
     cfg = training_settings(recipe, train_cfg)
     images, labels, split = _load(Path(data_dir), Path(split_dir))
     x = prepare_images(np.asarray(images))
-    y = recipes.targets(recipe, labels)
+    turns = load_dial_turn(data_dir, len(labels)) if recipe["upright"] else None
+    y = recipes.targets(recipe, labels, turns)
     tr, va = split["train"], split["val"]
     log.info("training %s on %d images (%d validation), input %s, %s",
              recipes.describe(recipe), len(tr), len(va), x.shape[1:], cfg)

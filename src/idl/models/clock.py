@@ -332,6 +332,29 @@ def regressor_head_spec(
     return spec + [("output", out)]
 
 
+def orientation_head_spec(
+    preset: str = "final",
+    *,
+    dropout: float | None = None,
+    dense_units: int | None = None,
+    batch_norm: str | None = None,
+    output_name: str | None = None,
+) -> list[LayerSpec]:
+    """Where the dial's 12 lies, as (sin, cos): Dropout, Dense[, BatchNorm] and 2 linear units.
+
+    One block of Table 9's stack (its dropout 0.3 unless given), enough for a direction.
+    """
+    k = resolve_knobs(preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
+    rate = REGRESSOR_DROPOUT if dropout is None else k["dropout"]
+    spec: list[LayerSpec] = [("dropout", {"rate": rate}), ("dense", {"units": k["dense_units"]})]
+    if k["batch_norm"] == "all":
+        spec.append(("bn", {}))
+    out = {"units": 2, "activation": "linear"}
+    if output_name:
+        out["name"] = output_name
+    return spec + [("output", out)]
+
+
 def classifier_spec(
     preset: str = "fiducial",
     *,
@@ -366,3 +389,48 @@ def regressor_spec(
     return conv_trunk_spec(preset, conv_filters=conv_filters, conv_repeat=conv_repeat,
                            pool1_strides=pool1_strides, batch_norm=batch_norm) + \
         regressor_head_spec(units, preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
+
+
+# ------------------------------------------------------------------ dial orientation
+
+@keras.saving.register_keras_serializable(package="idl")
+class TurnUpright(keras.layers.Layer):
+    """Turn each image so that the direction given by its vector points up.
+
+    Inputs ``[images, direction]``: images (N, H, W, C) and, per image, a vector
+    ``(sin a, cos a)`` (any length) of the angle ``a`` clockwise from the top of the
+    picture at which the dial's 12 lies. The output is the image turned by ``a``
+    counter-clockwise about its centre, so that the 12 is at the top; corners the turn
+    uncovers are filled by reflection (as the rotation augmentation does). No gradient
+    flows into the direction: the layer reads an orientation, it does not train it.
+    """
+
+    def __init__(self, fill_mode: str = "reflect", **kwargs):
+        super().__init__(**kwargs)
+        self.fill_mode = fill_mode
+
+    def call(self, inputs):
+        from keras import ops
+
+        images, direction = inputs
+        direction = ops.stop_gradient(ops.cast(direction, images.dtype))
+        s, c = direction[:, 0], direction[:, 1]
+        norm = ops.sqrt(s * s + c * c) + 1e-12
+        s, c = s / norm, c / norm
+        h, w = ops.shape(images)[1], ops.shape(images)[2]
+        cx = (ops.cast(w, images.dtype) - 1.0) / 2.0
+        cy = (ops.cast(h, images.dtype) - 1.0) / 2.0
+        # output pixel (x, y) samples the input at the centre + (its offset turned clockwise by a):
+        # the output's top (12 upright) reads the input where the 12 is
+        zero = ops.zeros_like(s)
+        transform = ops.stack([c, -s, cx - c * cx + s * cy,
+                               s, c, cy - s * cx - c * cy,
+                               zero, zero], axis=1)
+        return ops.image.affine_transform(images, transform, interpolation="bilinear",
+                                          fill_mode=self.fill_mode)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode}
