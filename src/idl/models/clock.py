@@ -311,19 +311,22 @@ def regressor_head_spec(
     dense_units: int | None = None,
     batch_norm: str | None = None,
     output_name: str | None = None,
+    blocks: int = 3,
+    dense_per_block: int = 2,
 ) -> list[LayerSpec]:
     """Table 9's dense stack: 3 x (Dropout, Dense, Dense[, BatchNorm]) and ``units`` linear outputs.
 
     ``dropout=None`` means Table 9's own 0.3 (not the preset's classifier dropout);
     BatchNorm closes each block only for ``batch_norm="all"``. The final preset with
-    ``units=1`` gives :data:`REGRESSOR_HEAD` exactly.
+    ``units=1`` gives :data:`REGRESSOR_HEAD` exactly. ``blocks`` and ``dense_per_block``
+    make smaller stacks of the same kind (:func:`orientation_head_spec`).
     """
     k = resolve_knobs(preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
     rate = REGRESSOR_DROPOUT if dropout is None else k["dropout"]
     spec: list[LayerSpec] = []
-    for _ in range(3):
-        spec += [("dropout", {"rate": rate}), ("dense", {"units": k["dense_units"]}),
-                 ("dense", {"units": k["dense_units"]})]
+    for _ in range(blocks):
+        spec.append(("dropout", {"rate": rate}))
+        spec += [("dense", {"units": k["dense_units"]}) for _ in range(dense_per_block)]
         if k["batch_norm"] == "all":
             spec.append(("bn", {}))
     out = {"units": int(units), "activation": "linear"}
@@ -332,27 +335,13 @@ def regressor_head_spec(
     return spec + [("output", out)]
 
 
-def orientation_head_spec(
-    preset: str = "final",
-    *,
-    dropout: float | None = None,
-    dense_units: int | None = None,
-    batch_norm: str | None = None,
-    output_name: str | None = None,
-) -> list[LayerSpec]:
-    """Where the dial's 12 lies, as (sin, cos): Dropout, Dense[, BatchNorm] and 2 linear units.
+def orientation_head_spec(preset: str = "final", **knobs) -> list[LayerSpec]:
+    """Where the dial's 12 lies, as (sin, cos): one block of Table 9's stack with one Dense.
 
-    One block of Table 9's stack (its dropout 0.3 unless given), enough for a direction.
+    Dropout (Table 9's 0.3 unless given), Dense[, BatchNorm] and 2 linear units; ``knobs``
+    as for :func:`regressor_head_spec`. A direction needs no deeper stack.
     """
-    k = resolve_knobs(preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
-    rate = REGRESSOR_DROPOUT if dropout is None else k["dropout"]
-    spec: list[LayerSpec] = [("dropout", {"rate": rate}), ("dense", {"units": k["dense_units"]})]
-    if k["batch_norm"] == "all":
-        spec.append(("bn", {}))
-    out = {"units": 2, "activation": "linear"}
-    if output_name:
-        out["name"] = output_name
-    return spec + [("output", out)]
+    return regressor_head_spec(2, preset, blocks=1, dense_per_block=1, **knobs)
 
 
 def classifier_spec(
