@@ -28,6 +28,10 @@ the end of the first epoch past ``--minutes`` (or at ``--epochs``) and is then s
 A candidate is a ``clock.models`` name, or a name given a recipe with
 ``--recipe NAME='{"kind": ..., ...}'`` (JSON).
 
+``--resume-from OUT`` goes on training each candidate from an earlier run's saved model (with
+its optimizer state, so the learning-rate schedule continues), appending to its history; the
+summary counts the epochs and minutes of both runs.
+
 Outputs in ``--out``: ``summary.json`` and ``summary.md`` (one row per candidate:
 epochs, training minutes, accuracy, CSE mean / median / 90th percentile, and the mean CSE
 when each test clock is read at four quarter turns with the outputs averaged), and per
@@ -70,6 +74,10 @@ def make_data(work: Path, rotations, per_minute: int, size: int, seed: int, max_
     for rot in sorted(set(rotations)):
         path = work / f"images_rot{rot}.npy"
         if path.exists() and (work / f"dial_turn_rot{rot}.npy").exists():
+            shape = np.load(path, mmap_mode="r").shape
+            if shape != (len(labels), size, size):
+                raise SystemExit(f"{path}: holds {shape[0]} clocks of {shape[1]}x{shape[2]}, not {len(labels)} of "
+                                 f"{size}x{size}; give the same --per-minute/--size or another --work folder")
             continue
         t = time.perf_counter()
         images, _, turns = synth.generate(per_minute, size=size, seed=seed, progress=False,
@@ -102,6 +110,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     from idl.io import write_json
     from idl.plots import learning_curves
     from idl.training import make_optimizer
+    import pandas as pd
 
     p = _params()
     recipe = recipes.validate_recipe(json.loads(args.recipes).get(name) or p["clock"]["models"][name])
@@ -123,8 +132,12 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     x_val = np.ascontiguousarray(images[FULL][va])[..., None]
     y_train = keras.tree.map_structure(lambda a: a[tr], y)
     y_val = keras.tree.map_structure(lambda a: a[va], y)
+    before = Path(args.resume_from) / name if args.resume_from else None
+    if before is not None and not (before / "model.keras").exists():
+        raise SystemExit(f"{before}: no model.keras to resume {name} from")
     if recipe["curriculum"]:
-        data = curriculum_dataset(x_train, y_train, cfg["batch_size"], recipe["curriculum"], p["seed"])
+        data = curriculum_dataset(x_train, y_train, cfg["batch_size"], recipe["curriculum"], p["seed"],
+                                  history_path=before / "history.csv" if before else None)
         fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
     else:
         fit_data = {"x": x_train[FULL], "y": y_train, "batch_size": cfg["batch_size"], "shuffle": True}
@@ -151,15 +164,30 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
                 self.model.stop_training = True
 
     keras.utils.set_random_seed(p["seed"])
-    model = recipes.build_model(recipe, x_val.shape[1:])
-    model.compile(optimizer=make_optimizer("nadam", cfg["learning_rate"], cfg["lr_halving_epochs"], steps),
-                  **recipes.compile_kwargs(recipe))
     out.mkdir(parents=True, exist_ok=True)
+    done_epochs, done_minutes = 0, 0.0
+    if before is not None:
+        # the saved model carries its optimizer state, so the learning-rate schedule goes on
+        # where it stopped: the same as one longer run, up to the order of the batches
+        import shutil
+
+        model = keras.models.load_model(before / "model.keras")
+        shutil.copyfile(before / "history.csv", out / "history.csv.tmp")
+        os.replace(out / "history.csv.tmp", out / "history.csv")
+        done_epochs = len(pd.read_csv(out / "history.csv"))
+        done_minutes = float(json.loads((before / "metrics.json").read_text())["train_minutes"])
+        print(f"resuming {name} from {before} after {done_epochs} epochs ({done_minutes:.1f} min)", flush=True)
+    else:
+        model = recipes.build_model(recipe, x_val.shape[1:])
+        model.compile(optimizer=make_optimizer("nadam", cfg["learning_rate"], cfg["lr_halving_epochs"], steps),
+                      **recipes.compile_kwargs(recipe))
     deadline = Deadline(args.minutes * 60)
     # the curriculum's callback first: the rotation it logs reaches the CSV
-    hist = model.fit(**fit_data, validation_data=(x_val, y_val), epochs=args.epochs, verbose=2,
-                     callbacks=[*callbacks, deadline, keras.callbacks.CSVLogger(str(out / "history.csv"))])
-    train_seconds = time.perf_counter() - deadline.start
+    hist = model.fit(**fit_data, validation_data=(x_val, y_val), epochs=done_epochs + args.epochs, verbose=2,
+                     initial_epoch=done_epochs,
+                     callbacks=[*callbacks, deadline,
+                                keras.callbacks.CSVLogger(str(out / "history.csv"), append=before is not None)])
+    train_seconds = time.perf_counter() - deadline.start + 60 * done_minutes
     model.save(out / "model.keras")
 
     x_test = np.ascontiguousarray(images[FULL][te])
@@ -172,15 +200,14 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     four = score(true_min, turned["minutes"], true_cls, turned["classes"])
     metrics["quarter_turns"] = {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
     history = hist.history
-    import pandas as pd
-
     frame = pd.read_csv(out / "history.csv")
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
                     metrics=curve_metrics(frame.columns))
     prediction_grid(x_test, true_min, pred["minutes"], out / "test_predictions.png", title=f"{name}, test split")
     metrics.update({
         "candidate": name, "approach": recipes.describe(recipe),
-        "epochs": len(history["loss"]), "train_minutes": round(train_seconds / 60, 2),
+        "epochs": done_epochs + len(history["loss"]), "resumed_from": str(before) if before else None,
+        "train_minutes": round(train_seconds / 60, 2),
         "median_epoch_seconds": round(float(np.median(deadline.epoch_seconds)), 2),
         "n_train": int(len(tr)), "n_test": int(len(te)), "image_size": int(x_val.shape[1]),
         "batch_size": cfg["batch_size"], "learning_rate": cfg["learning_rate"],
@@ -220,6 +247,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--recipe", action="append", default=[], metavar="NAME=JSON",
                     help='an extra candidate recipe, e.g. wide=\'{"kind": "multihead_angle", "conv_filters": 128}\'')
+    ap.add_argument("--resume-from", type=Path, default=None, metavar="OUT",
+                    help="go on training each candidate from OUT/NAME/model.keras (an earlier run's --out); "
+                         "--minutes and --epochs are then what this run adds")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--recipes", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -262,6 +292,8 @@ def main(argv=None) -> int:
         env = dict(os.environ, XLA_PYTHON_CLIENT_MEM_FRACTION=f"{share:.2f}", PYTHONUNBUFFERED="1")
         cmd = [sys.executable, __file__, "--worker", c, "--recipes", json.dumps(extra), "--out", str(args.out),
                "--work", str(work), "--minutes", str(args.minutes), "--epochs", str(args.epochs)]
+        if args.resume_from:
+            cmd += ["--resume-from", str(args.resume_from)]
         for flag, value in (("--learning-rate", args.learning_rate), ("--halving", args.halving),
                             ("--batch-size", args.batch_size)):
             if value:

@@ -38,6 +38,24 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
         assert (tmp_path / "tiny" / name).stat().st_size > 0
     assert "| tiny |" in (tmp_path / "summary.md").read_text()
 
+    # one more epoch on top of the saved upright model: the history and the counts go on
+    more = tmp_path / "more"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(more), "--work", str(data), "--resume-from", str(tmp_path),
+         "--per-minute", "1", "--size", "48", "--epochs", "1", "--minutes", "10", "--recipe", 'upright={"kind": "multihead_angle", "upright": true}',
+         "upright"], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (again,) = json.loads((more / "summary.json").read_text())
+    assert again["epochs"] == 3 and again["resumed_from"] == str(tmp_path / "upright")
+    assert again["train_minutes"] >= upright["train_minutes"]
+    epochs = [line.split(",")[0] for line in (more / "upright" / "history.csv").read_text().splitlines()[1:]]
+    assert epochs == ["0", "1", "2"]
+    # generated data of another size in the same folder is refused, not mixed
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(more), "--work", str(data), "--per-minute", "2",
+                           "--size", "48", "--epochs", "1", "tiny", "--recipe", f"tiny={json.dumps(recipe)}"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode != 0 and "not 1440 of 48x48" in proc.stderr
+
 
 def test_unknown_candidate_is_named(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "no_such_model"],
