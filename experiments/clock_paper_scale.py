@@ -199,6 +199,8 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     turned = recipes.predict(recipe, model, x_test, quarter_turns=True)
     four = score(true_min, turned["minutes"], true_cls, turned["classes"])
     metrics["quarter_turns"] = {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
+    metrics.update(error_breakdown(recipe, model, x_test, true_min, pred["minutes"],
+                                   np.load(work / f"dial_turn_rot{FULL}.npy")[te]))
     history = hist.history
     frame = pd.read_csv(out / "history.csv")
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
@@ -217,6 +219,29 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     })
     write_json(out / "metrics.json", metrics)
     return metrics
+
+
+def error_breakdown(recipe: dict, model, x_test, true_min, pred_min, turns) -> dict:
+    """Where the CSE comes from: hour errors (30 minutes or more) and, for upright models, the turn found."""
+    from idl.clock.labels import cse_minutes, from_angle
+
+    cse = cse_minutes(true_min, pred_min)
+    wrong = cse >= 30
+    hours_off = np.rint(((pred_min - true_min + 360) % 720 - 360) / 60).astype(int)[wrong]
+    out = {"hour_errors": {
+        "rate": float(wrong.mean()),
+        "share_of_cse": float(cse[wrong].sum() / cse.sum()) if cse.sum() > 0 else 0.0,
+        "cse_mean_without": float(cse[~wrong].mean()) if (~wrong).any() else None,
+        "one_hour_off": int(np.sum(np.abs(hours_off) == 1)),
+        "six_hours_off": int(np.sum(np.abs(hours_off) == 6)),
+    }}
+    if recipe["upright"]:
+        from idl.models.clock import prepare_images
+
+        found = from_angle(np.asarray(model.predict(prepare_images(x_test), batch_size=256, verbose=0)["turn"]), 360.0)
+        err = np.abs((found - turns + 180) % 360 - 180)
+        out["turn_error_deg"] = {"median": float(np.median(err)), "p90": float(np.percentile(err, 90))}
+    return out
 
 
 # ----------------------------------------------------------------------- driver

@@ -27,6 +27,9 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
     row, upright = json.loads((tmp_path / "summary.json").read_text())
     assert upright["candidate"] == "upright" and "turned upright first" in upright["approach"]
     assert upright["epochs"] == 2 and 0 <= upright["cse_mean"] <= 360
+    assert 0 <= upright["turn_error_deg"]["median"] <= upright["turn_error_deg"]["p90"] <= 180
+    assert 0 <= upright["hour_errors"]["rate"] <= 1 and "turn_error_deg" not in json.loads(
+        (tmp_path / "tiny" / "metrics.json").read_text())
     assert row["candidate"] == "tiny" and row["epochs"] == 2 and row["n_test"] == 72
     assert row["approach"].endswith("rotation curriculum with quarter turns")
     assert 0 <= row["cse_mean"] <= 360 and row["cse_median"] <= row["cse_p90"]
