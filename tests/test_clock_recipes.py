@@ -13,6 +13,7 @@ from idl.clock.recipes import (
     compile_kwargs,
     decode_minutes,
     describe,
+    hand_decode,
     joint_decode,
     targets,
     true_classes,
@@ -278,6 +279,32 @@ def test_describe_names_the_approach():
     assert "batch 256" in describe(TABLE8[1])
 
 
+def _hand(minutes):
+    """(sin, cos) of the hour hand at ``minutes`` past 12:00 (period 720)."""
+    a = 2 * np.pi * np.asarray(minutes, dtype=np.float64) / 720
+    return np.stack([np.sin(a), np.cos(a)], axis=-1)
+
+
+def test_hour_hand_decoding_takes_the_hour_from_the_hand_and_the_minute():
+    # the hand a little before the 3 (2:57.5): the minute says on which side of the 3 it is
+    assert hand_decode(_hand([177.5, 177.5]), np.array([59.0, 1.0])).tolist() == pytest.approx([179, 181])
+    # the hand read 20 minutes late still gives the right hour; the minute head gives the minute
+    assert hand_decode(_hand([200.0]), np.array([2.0]))[0] == pytest.approx(182)
+    # wrap-around at 12: the hand just before 12 with the minute just after, and the reverse
+    assert hand_decode(_hand([719.0]), np.array([0.5]))[0] == pytest.approx(0.5)
+    assert hand_decode(_hand([1.0]), np.array([59.5]))[0] == pytest.approx(719.5)
+    # the vector's length does not matter
+    assert hand_decode(3 * _hand([420.0]), np.array([0.0]))[0] == pytest.approx(420)
+    # in a model's outputs the hand overrides a confident but wrong hour class (2:58 read as class 3)
+    out = {"hour": _hours(h3=1.0), "minute": _angle(58), "hour_hand": _hand([178.5])}
+    assert decode_minutes({"kind": "multihead_angle"}, out)[0] == pytest.approx(178)
+    out = {"hour": _hours(h3=1.0), "minute": np.array([[58.2]]), "hour_hand": _hand([178.5])}
+    assert decode_minutes({"kind": "multihead"}, out)[0] == pytest.approx(178)  # the minute rounded, as without
+    # without the hand, the same outputs give the class's hour
+    assert decode_minutes({"kind": "multihead_angle"}, {"hour": _hours(h3=1.0), "minute": _angle(58)})[0] \
+        == pytest.approx(238)
+
+
 # ------------------------------------------------------------- reading four quarter turns
 
 def test_average_outputs_averages_dial_readings_on_the_circle():
@@ -295,6 +322,11 @@ def test_average_outputs_averages_dial_readings_on_the_circle():
     np.testing.assert_allclose(vec, [[0.5, 0.5]])
     probs = avg({"kind": "classify", "n_classes": 24}, [np.eye(24)[[1]], np.eye(24)[[2]]])
     np.testing.assert_allclose(probs[0, :3], [0.0, 0.5, 0.5])
+    # the hour hand's (sin, cos) is averaged with the rest
+    hand = avg({"kind": "multihead_angle"}, [{"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([180])},
+                                             {"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([190])}])
+    assert decode_minutes({"kind": "multihead_angle"}, hand)[0] == pytest.approx(180)
+    np.testing.assert_allclose(hand["hour_hand"], (_hand([180]) + _hand([190])) / 2)
 
 
 class CornerReader:
@@ -360,8 +392,34 @@ def test_upright_recipe_learns_the_turn_and_reads_the_turned_picture(tmp_path):
                                recipes.predict(recipe, model, x[..., 0])["minutes"], atol=1e-4)
 
 
+def test_hour_hand_recipe_trains_four_outputs_and_reads_back(tmp_path):
+    recipe = validate_recipe({"kind": "multihead_angle", "upright": True, "hour_hand": True})
+    assert "hour from an hour-hand angle head" in describe(recipe)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (8, 75, 75, 1), dtype=np.uint8)
+    minutes = np.array([0, 59, 60, 179, 181, 359, 661, 719])
+    y = targets(recipe, from_minutes(minutes), np.zeros(8))
+    # the hand's target decodes back to the time, with the minute target
+    np.testing.assert_allclose(hand_decode(y["hour_hand"], minutes % 60), minutes, atol=1e-3)
+    model = build_model(recipe, (75, 75, 1))
+    assert set(model.output) == {"hour", "minute", "turn", "hour_hand"}
+    kw = compile_kwargs(recipe)
+    assert kw["loss"]["hour_hand"] == "mean_absolute_error" and kw["loss_weights"]["hour_hand"] > 0
+    model.compile(optimizer=keras.optimizers.Nadam(), run_eagerly=True, **kw)
+    hist = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(hist.history["hour_hand_loss"][0])
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    pred = recipes.predict(recipe, again, x[..., 0])
+    assert set(pred["outputs"]) == {"hour", "minute", "turn", "hour_hand"}
+    np.testing.assert_allclose(pred["minutes"], decode_minutes(recipe, pred["outputs"]))
+    np.testing.assert_allclose(pred["minutes"], recipes.predict(recipe, model, x[..., 0])["minutes"], atol=1e-4)
+
+
 @pytest.mark.parametrize("bad, word", [
     ({"kind": "classify", "upright": True}, "multi-head"),
+    ({"kind": "regress_angle", "hour_hand": True}, "multi-head"),
+    ({"kind": "multihead", "hour_hand": 1}, "hour_hand"),
     ({"kind": "multihead", "upright": "yes"}, "upright"),
     ({"kind": "multihead", "upright": True, "curriculum": True}, "excludes"),
     ({"kind": "multihead", "upright": True, "augment_rotation": True}, "excludes"),

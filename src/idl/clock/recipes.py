@@ -54,6 +54,12 @@ turns the picture so the 12 is at the top (:class:`idl.models.clock.TurnUpright`
 the recipe's network reads the upright clock. One model, trained in one go: the reader
 learns on pictures turned by the orientation network's own estimates, as it will read
 them. Training needs the turns, so it needs generated clocks; reading does not.
+``hour_hand`` (multi-head kinds, beyond the report) adds a third head on the shared
+trunk: (sin, cos) of the hour-hand angle (period 12 hours, MAE, :data:`HOUR_HAND`). The
+hour is then decoded from this continuous hand position and the minute
+(:func:`hand_decode`) instead of from the hour class probabilities, which a confident
+but wrong class at 2:58 against 3:02 cannot correct: the hand lies just before the 3, and
+the minute says on which side of it. The hour head is still trained and scored.
 ``batch_size``, ``learning_rate`` and ``lr_halving_epochs`` are for the caller's training and are only
 checked here (left out or null: the caller's defaults).
 """
@@ -90,6 +96,9 @@ KNOBS = tuple(PRESETS["final"])
 MULTIHEAD_KINDS = ("multihead", "multihead_angle")
 HOUR, MINUTE = "hour", "minute"  # output layer names of the multi-head models
 TURN = "turn"  # output layer name of an upright model's orientation network
+HOUR_HAND = "hour_hand"  # output layer name of the hour-hand angle head (recipe key hour_hand)
+#: Weight of the hour-hand loss (MAE of (sin, cos)), beside the hour class's 0.99.
+HOUR_HAND_LOSS_WEIGHT = 1.0
 #: Weight of the orientation loss (MAE of (sin, cos), about 0.7 at chance) beside the
 #: multi-head losses; the reader can only learn once the picture is upright.
 TURN_LOSS_WEIGHT = 1.0
@@ -111,8 +120,8 @@ PRESET_TRAINING = {"fiducial": {"batch_size": 32, "lr_halving_epochs": 40},
 #: corners, far from the dial centre the hands start from.
 ROTATION_FILL_MODE = "reflect"
 
-_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "upright", "loss_weights",
-            "batch_size", "learning_rate", "lr_halving_epochs")
+_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "upright", "hour_hand",
+            "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -183,6 +192,14 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
         raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
                          "picture away from the dial turn the orientation network learns)")
 
+    hand = recipe.get("hour_hand", False)
+    if not isinstance(hand, (bool, np.bool_)):
+        raise ValueError(f"clock recipe 'hour_hand' must be true or false, got {hand!r}")
+    out["hour_hand"] = bool(hand)
+    if hand and kind not in MULTIHEAD_KINDS:
+        raise ValueError(f"clock recipe 'hour_hand' applies to the multi-head kinds {list(MULTIHEAD_KINDS)}, "
+                         f"not {kind!r} (regress_angle already reads the hour hand's angle)")
+
     if kind in MULTIHEAD_KINDS:
         w = recipe.get("loss_weights")
         w = DEFAULT_LOSS_WEIGHTS[kind] if w is None else w
@@ -223,7 +240,8 @@ def _arch(r: dict) -> dict:
 def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
     """The recipe's Keras model: uint8 image -> Rescaling(1/255) [-> RandomRotation] -> layers.
 
-    Multi-head models output a dict ``{"hour": ..., "minute": ...}``.
+    Multi-head models output a dict ``{"hour": ..., "minute": ...}`` (plus ``"hour_hand"``
+    and ``"turn"`` where the recipe asks for them).
     """
     import keras
 
@@ -261,6 +279,9 @@ def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
         minute = apply_spec(regressor_head_spec(units, r["preset"], **head, output_name=MINUTE), features,
                             prefix="minute_")
         outputs = {HOUR: hour, MINUTE: minute}
+        if r["hour_hand"]:
+            outputs[HOUR_HAND] = apply_spec(regressor_head_spec(2, r["preset"], **head, output_name=HOUR_HAND),
+                                            features, prefix="hand_")
         if turn is not None:
             outputs[TURN] = turn
         name = f"clock_{kind}" + ("_upright" if turn is not None else "")
@@ -288,6 +309,9 @@ def compile_kwargs(recipe: Mapping[str, Any]) -> dict:
     if r["upright"]:
         out["loss"][TURN] = "mean_absolute_error"
         out["loss_weights"][TURN] = TURN_LOSS_WEIGHT
+    if r["hour_hand"]:
+        out["loss"][HOUR_HAND] = "mean_absolute_error"
+        out["loss_weights"][HOUR_HAND] = HOUR_HAND_LOSS_WEIGHT
     return out
 
 
@@ -314,6 +338,8 @@ def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray
         out = {HOUR: hour, MINUTE: minute.astype(np.float32)}
     else:
         out = {HOUR: hour, MINUTE: to_angle(minute, period=60).astype(np.float32)}
+    if r["hour_hand"]:
+        out[HOUR_HAND] = to_angle(minutes).astype(np.float32)
     if r["upright"]:
         if dial_turn is None:
             raise ValueError(f"an upright recipe learns where the 12 is from each dial's turn ({TURN_FILE}); "
@@ -366,18 +392,35 @@ def joint_decode(hour_probs: np.ndarray, minute: np.ndarray) -> np.ndarray:
     the class then says the hand lies in [3, 4). An exact tie (confident class h,
     m = 0) goes to the earlier hour, since class h starts at h:00.
     """
-    pos = hour_hand_position(hour_probs)
+    return _nearest_hour(hour_hand_position(hour_probs), minute)
+
+
+def hand_decode(hour_hand: np.ndarray, minute: np.ndarray) -> np.ndarray:
+    """Minutes past 12:00 from the hour hand's (sin, cos) (period 12 hours) and a minute 0 <= m < 60.
+
+    The whole hour H is the one whose time H + m/60 lies circularly closest to the hand's
+    position, so the hour is right whenever the hand is read to within half an hour:
+    a hand at 2:57.5 with m = 59 gives 2:59 and with m = 1 gives 3:01 (not 2:01).
+    """
+    return _nearest_hour(from_angle(hour_hand) / 60.0, minute)
+
+
+def _nearest_hour(pos: np.ndarray, minute: np.ndarray) -> np.ndarray:
+    """``60 H + m`` with H the whole hour for which H + m/60 is circularly closest to ``pos`` (hours)."""
     m = np.asarray(minute, dtype=np.float64).reshape(-1) % 60.0
-    x = pos - m / 60.0
+    x = np.asarray(pos, dtype=np.float64).reshape(-1) - m / 60.0
     hour = np.ceil(x - 0.5 - 1e-9) % 12  # nearest integer; ties (to float noise) round down
     return (hour * 60.0 + m) % MINUTES_PER_DIAL
 
 
-def _as_heads(outputs) -> tuple[np.ndarray, np.ndarray]:
+def _as_heads(outputs) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(hour, minute, hour_hand or None) of a multi-head model's outputs."""
     if isinstance(outputs, Mapping):
-        return np.asarray(outputs[HOUR]), np.asarray(outputs[MINUTE])
+        hand = outputs.get(HOUR_HAND)
+        return (np.asarray(outputs[HOUR]), np.asarray(outputs[MINUTE]),
+                None if hand is None else np.asarray(hand))
     if isinstance(outputs, (list, tuple)) and len(outputs) == 2:
-        return np.asarray(outputs[0]), np.asarray(outputs[1])
+        return np.asarray(outputs[0]), np.asarray(outputs[1]), None
     raise ValueError("multi-head outputs must be a dict {'hour': ..., 'minute': ...} or a pair (hour, minute)")
 
 
@@ -391,11 +434,14 @@ def decode_minutes(recipe: Mapping[str, Any], outputs) -> np.ndarray:
         return (np.asarray(outputs, dtype=np.float64).reshape(-1) * 60.0) % MINUTES_PER_DIAL
     if kind == "regress_angle":
         return from_angle(np.asarray(outputs))
-    hour, minute = _as_heads(outputs)
+    hour, minute, hand = _as_heads(outputs)
     if kind == "multihead":
         m = np.clip(np.rint(np.asarray(minute, dtype=np.float64).reshape(-1)), 0, 59)
+        if hand is not None:
+            return hand_decode(hand, m)
         return (hour.argmax(axis=-1) * 60.0 + m) % MINUTES_PER_DIAL
-    return joint_decode(hour, from_angle(minute, period=60))
+    m = from_angle(minute, period=60)
+    return joint_decode(hour, m) if hand is None else hand_decode(hand, m)
 
 
 def _circular_mean(values, period: float, axis: int = 0) -> np.ndarray:
@@ -420,20 +466,25 @@ def average_outputs(recipe: Mapping[str, Any], outputs: Sequence) -> Any:
         hours = np.stack([np.asarray(o, dtype=np.float64).reshape(-1) for o in outputs])
         return _circular_mean(hours, 12.0)[:, None]
     heads = [_as_heads(o) for o in outputs]
-    hour = np.mean([h for h, _ in heads], axis=0)
+    out = {HOUR: np.mean([h for h, _, _ in heads], axis=0)}
     if kind == "multihead":
-        minute = _circular_mean(np.stack([np.asarray(m, dtype=np.float64).reshape(-1) for _, m in heads]), 60.0)
-        return {HOUR: hour, MINUTE: minute[:, None]}
-    return {HOUR: hour, MINUTE: np.mean([np.asarray(m, dtype=np.float64) for _, m in heads], axis=0)}
+        minute = _circular_mean(np.stack([np.asarray(m, dtype=np.float64).reshape(-1) for _, m, _ in heads]), 60.0)
+        out[MINUTE] = minute[:, None]
+    else:
+        out[MINUTE] = np.mean([np.asarray(m, dtype=np.float64) for _, m, _ in heads], axis=0)
+    if all(hand is not None for _, _, hand in heads):
+        out[HOUR_HAND] = np.mean([np.asarray(hand, dtype=np.float64) for _, _, hand in heads], axis=0)
+    return out
 
 
 def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: int = 256,
             quarter_turns: bool = False) -> dict:
     """Read the time off ``images`` (N, H, W[, 1]) uint8.
 
-    Returns ``minutes`` (float, 0 <= m < 720) and ``classes``: the predicted class id
+    Returns ``minutes`` (float, 0 <= m < 720), ``classes``: the predicted class id
     (classify), the decoded hour 0-11 (multi-head kinds: the hour of ``minutes``, which
-    for multihead_angle may differ from the hour head's arg-max), else None.
+    for multihead_angle may differ from the hour head's arg-max), else None; and
+    ``outputs``, the raw (with ``quarter_turns``: averaged) outputs they were decoded from.
     ``quarter_turns``: read each image turned by 0, 90, 180 and 270 degrees and decode
     the averaged outputs (:func:`average_outputs`); a turned picture shows the same time,
     so a model that learned to read any rotation should agree with itself.
@@ -456,7 +507,7 @@ def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: in
         classes = (minutes // 60).astype(np.int64) % 12
     else:
         classes = None
-    return {"minutes": minutes, "classes": classes}
+    return {"minutes": minutes, "classes": classes, "outputs": outputs}
 
 
 # ---------------------------------------------------------------------- describe
@@ -506,6 +557,8 @@ def describe(recipe: Mapping[str, Any]) -> str:
         extras.append("rotation augmentation")
     if r["upright"]:
         extras.append("turned upright first by a second network")
+    if r["hour_hand"]:
+        extras.append("hour from an hour-hand angle head")
     if r["curriculum"]:
         extras.append("rotation curriculum" + (" with quarter turns" if r["curriculum"]["quarter_turns"] else ""))
     train = PRESET_TRAINING[preset]
