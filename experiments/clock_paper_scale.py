@@ -32,6 +32,12 @@ A candidate is a ``clock.models`` name, or a name given a recipe with
 its optimizer state, so the learning-rate schedule continues), appending to its history; the
 summary counts the epochs and minutes of both runs.
 
+``--init-from DIR`` starts each candidate from the weights of another model
+(``DIR/model.keras``, e.g. an earlier run's candidate without the ``hour_hand`` head):
+layers of the same name and shape take its weights, new layers start fresh, and so do the
+optimizer and its schedule (set them with ``--learning-rate`` / ``--halving``). The
+summary counts the epochs and minutes that made the starting model.
+
 Outputs in ``--out``: ``summary.json`` and ``summary.md`` (one row per candidate:
 epochs, training minutes, accuracy, CSE mean / median / 90th percentile, and the mean CSE
 when each test clock is read at four quarter turns with the outputs averaged), and per
@@ -179,12 +185,16 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         print(f"resuming {name} from {before} after {done_epochs} epochs ({done_minutes:.1f} min)", flush=True)
     else:
         model = recipes.build_model(recipe, x_val.shape[1:])
+        if args.init_from:
+            init = init_weights(model, Path(args.init_from))
+            done_epochs, done_minutes = init["epochs"], init["train_minutes"]
         model.compile(optimizer=make_optimizer("nadam", cfg["learning_rate"], cfg["lr_halving_epochs"], steps),
                       **recipes.compile_kwargs(recipe))
     deadline = Deadline(args.minutes * 60)
     # the curriculum's callback first: the rotation it logs reaches the CSV
-    hist = model.fit(**fit_data, validation_data=(x_val, y_val), epochs=done_epochs + args.epochs, verbose=2,
-                     initial_epoch=done_epochs,
+    first = 0 if args.init_from else done_epochs  # a fresh optimizer's schedule starts at epoch 0
+    hist = model.fit(**fit_data, validation_data=(x_val, y_val), epochs=first + args.epochs, verbose=2,
+                     initial_epoch=first,
                      callbacks=[*callbacks, deadline,
                                 keras.callbacks.CSVLogger(str(out / "history.csv"), append=before is not None)])
     train_seconds = time.perf_counter() - deadline.start + 60 * done_minutes
@@ -199,8 +209,8 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     turned = recipes.predict(recipe, model, x_test, quarter_turns=True)
     four = score(true_min, turned["minutes"], true_cls, turned["classes"])
     metrics["quarter_turns"] = {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
-    metrics.update(error_breakdown(recipe, model, x_test, true_min, pred["minutes"],
-                                   np.load(work / f"dial_turn_rot{FULL}.npy")[te]))
+    metrics.update(error_breakdown(recipe, pred["outputs"], true_min, pred["minutes"],
+                                   np.load(work / f"dial_turn_rot{FULL}.npy")[te] if recipe["upright"] else None))
     history = hist.history
     frame = pd.read_csv(out / "history.csv")
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
@@ -209,6 +219,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     metrics.update({
         "candidate": name, "approach": recipes.describe(recipe),
         "epochs": done_epochs + len(history["loss"]), "resumed_from": str(before) if before else None,
+        "initialised_from": init if args.init_from else None,
         "train_minutes": round(train_seconds / 60, 2),
         "median_epoch_seconds": round(float(np.median(deadline.epoch_seconds)), 2),
         "n_train": int(len(tr)), "n_test": int(len(te)), "image_size": int(x_val.shape[1]),
@@ -221,8 +232,42 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     return metrics
 
 
-def error_breakdown(recipe: dict, model, x_test, true_min, pred_min, turns) -> dict:
-    """Where the CSE comes from: hour errors (30 minutes or more) and, for upright models, the turn found."""
+def init_weights(model, source: Path) -> dict:
+    """Copy ``source/model.keras``'s weights into ``model``, layer by layer where name and shapes match.
+
+    Returns the source's epochs and training minutes (from its history.csv and metrics.json,
+    0 where absent) and which layers were copied and which start fresh.
+    """
+    import keras
+    import pandas as pd
+
+    path = source / "model.keras"
+    if not path.exists():
+        raise SystemExit(f"{source}: no model.keras to start from")
+    old = {layer.name: layer for layer in keras.models.load_model(path).layers}
+    copied, fresh = [], []
+    for layer in model.layers:
+        src = old.get(layer.name)
+        if layer.weights and src is not None and [w.shape for w in src.weights] == [w.shape for w in layer.weights]:
+            layer.set_weights(src.get_weights())
+            copied.append(layer.name)
+        elif layer.weights:
+            fresh.append(layer.name)
+    if not copied:
+        raise SystemExit(f"{path}: no layer matches the candidate's by name and shape; nothing to start from")
+    epochs = len(pd.read_csv(source / "history.csv")) if (source / "history.csv").exists() else 0
+    minutes = (float(json.loads((source / "metrics.json").read_text())["train_minutes"])
+               if (source / "metrics.json").exists() else 0.0)
+    print(f"starting from {path} ({epochs} epochs, {minutes:.1f} min): {len(copied)} layers copied, "
+          f"fresh: {', '.join(fresh) or 'none'}", flush=True)
+    return {"path": str(source), "epochs": epochs, "train_minutes": minutes, "fresh_layers": fresh}
+
+
+def error_breakdown(recipe: dict, outputs, true_min, pred_min, turns=None) -> dict:
+    """Where the CSE comes from: hour errors (30 minutes or more); for upright models, the turn found
+    (``turns``: the dials' true turns); for hour-hand models, the CSE had the hour come from the hour
+    classes instead (what the hand head gains)."""
+    from idl.clock import recipes
     from idl.clock.labels import cse_minutes, from_angle
 
     cse = cse_minutes(true_min, pred_min)
@@ -236,11 +281,13 @@ def error_breakdown(recipe: dict, model, x_test, true_min, pred_min, turns) -> d
         "six_hours_off": int(np.sum(np.abs(hours_off) == 6)),
     }}
     if recipe["upright"]:
-        from idl.models.clock import prepare_images
-
-        found = from_angle(np.asarray(model.predict(prepare_images(x_test), batch_size=256, verbose=0)["turn"]), 360.0)
+        found = from_angle(np.asarray(outputs[recipes.TURN]), 360.0)
         err = np.abs((found - turns + 180) % 360 - 180)
-        out["turn_error_deg"] = {"median": float(np.median(err)), "p90": float(np.percentile(err, 90))}
+        out["turn_error_deg"] = {"median": float(np.median(err)), "p90": float(np.percentile(err, 90)),
+                                 "over_30": float(np.mean(err > 30))}
+    if recipe["hour_hand"]:
+        by_class = recipes.decode_minutes(recipe, {k: v for k, v in outputs.items() if k != recipes.HOUR_HAND})
+        out["cse_mean_hour_from_classes"] = float(cse_minutes(true_min, by_class).mean())
     return out
 
 
@@ -275,9 +322,14 @@ def main(argv=None) -> int:
     ap.add_argument("--resume-from", type=Path, default=None, metavar="OUT",
                     help="go on training each candidate from OUT/NAME/model.keras (an earlier run's --out); "
                          "--minutes and --epochs are then what this run adds")
+    ap.add_argument("--init-from", type=Path, default=None, metavar="DIR",
+                    help="start every candidate from DIR/model.keras's weights (layers matched by name and "
+                         "shape; new layers and the optimizer start fresh)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--recipes", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.resume_from and args.init_from:
+        ap.error("--resume-from goes on with the same model; --init-from starts a new one: give one of them")
     work = args.work or args.out / "data"
     extra = json.loads(args.recipes)
     for item in args.recipe:
@@ -319,6 +371,8 @@ def main(argv=None) -> int:
                "--work", str(work), "--minutes", str(args.minutes), "--epochs", str(args.epochs)]
         if args.resume_from:
             cmd += ["--resume-from", str(args.resume_from)]
+        if args.init_from:
+            cmd += ["--init-from", str(args.init_from)]
         for flag, value in (("--learning-rate", args.learning_rate), ("--halving", args.halving),
                             ("--batch-size", args.batch_size)):
             if value:

@@ -41,23 +41,45 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
         assert (tmp_path / "tiny" / name).stat().st_size > 0
     assert "| tiny |" in (tmp_path / "summary.md").read_text()
 
-    # one more epoch on top of the saved upright model: the history and the counts go on
-    more = tmp_path / "more"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(more), "--work", str(data), "--resume-from", str(tmp_path),
-         "--per-minute", "1", "--size", "48", "--epochs", "1", "--minutes", "10", "--recipe", 'upright={"kind": "multihead_angle", "upright": true}',
-         "upright"], capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # Three follow-up runs on the same data, side by side (each reads the first run's files only):
+    # (a) one more epoch on top of the saved upright model: the history and the counts go on;
+    # (b) a new candidate with an hour-hand head, started from the upright model's weights;
+    # (c) generated data of another size in the same folder is refused, not mixed.
+    more, hand = tmp_path / "more", tmp_path / "hand"
+    upright_recipe = 'upright={"kind": "multihead_angle", "upright": true}'
+    runs = {
+        "resume": [str(SCRIPT), "--out", str(more), "--work", str(data), "--resume-from", str(tmp_path),
+                   "--per-minute", "1", "--size", "48", "--epochs", "1", "--recipe", upright_recipe, "upright"],
+        "init": [str(SCRIPT), "--out", str(hand), "--work", str(data), "--init-from", str(tmp_path / "upright"),
+                 "--per-minute", "1", "--size", "48", "--epochs", "1", "--learning-rate", "1e-4",
+                 "--recipe", 'hand={"kind": "multihead_angle", "upright": true, "hour_hand": true}', "hand"],
+        "other_size": [str(SCRIPT), "--out", str(tmp_path / "refused"), "--work", str(data), "--per-minute", "2",
+                       "--size", "48", "--epochs", "1", "tiny", "--recipe", f"tiny={json.dumps(recipe)}"],
+    }
+    procs = {k: subprocess.Popen([sys.executable, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env) for k, cmd in runs.items()}
+    done = {}
+    for k, p in procs.items():
+        out, err = p.communicate(timeout=600)
+        done[k] = (p.returncode, out, err)
+    for k in ("resume", "init"):
+        assert done[k][0] == 0, k + ": " + done[k][1][-3000:] + done[k][2][-3000:]
+
     (again,) = json.loads((more / "summary.json").read_text())
     assert again["epochs"] == 3 and again["resumed_from"] == str(tmp_path / "upright")
     assert again["train_minutes"] >= upright["train_minutes"]
     epochs = [line.split(",")[0] for line in (more / "upright" / "history.csv").read_text().splitlines()[1:]]
     assert epochs == ["0", "1", "2"]
-    # generated data of another size in the same folder is refused, not mixed
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(more), "--work", str(data), "--per-minute", "2",
-                           "--size", "48", "--epochs", "1", "tiny", "--recipe", f"tiny={json.dumps(recipe)}"],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode != 0 and "not 1440 of 48x48" in proc.stderr
+
+    (started,) = json.loads((hand / "summary.json").read_text())
+    init = started["initialised_from"]
+    assert init["path"] == str(tmp_path / "upright") and init["epochs"] == 2
+    assert "hour_hand" in init["fresh_layers"]
+    assert not any(n.startswith(("turn", "conv", "hour_d")) for n in init["fresh_layers"])  # those were copied
+    assert started["epochs"] == 3 and started["learning_rate"] == 1e-4
+    assert 0 <= started["cse_mean_hour_from_classes"] <= 360 and 0 <= started["cse_mean"] <= 360
+
+    assert done["other_size"][0] != 0 and "not 1440 of 48x48" in done["other_size"][2]
 
 
 def test_unknown_candidate_is_named(tmp_path):
@@ -65,3 +87,6 @@ def test_unknown_candidate_is_named(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unknown candidate 'no_such_model'" in proc.stderr
     assert not (tmp_path / "data").exists()  # nothing generated for a run that cannot start
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "--resume-from", str(tmp_path),
+                           "--init-from", str(tmp_path), "multihead"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "give one of them" in proc.stderr
