@@ -170,10 +170,7 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
         if k != "dropout" or kind == "classify" or k in given:
             out[k] = knobs[k]
 
-    rot = recipe.get("augment_rotation", False)
-    if not isinstance(rot, (bool, np.bool_)):
-        raise ValueError(f"clock recipe 'augment_rotation' must be true or false, got {rot!r}")
-    out["augment_rotation"] = bool(rot)
+    out["augment_rotation"] = _flag(recipe, "augment_rotation")
     try:
         out["curriculum"] = validate_curriculum(recipe.get("curriculum"))
     except ValueError as exc:
@@ -181,24 +178,12 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
     if out["curriculum"] and out["augment_rotation"]:
         raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
                          "rotation would turn the curriculum's upright clocks)")
-    upright = recipe.get("upright", False)
-    if not isinstance(upright, (bool, np.bool_)):
-        raise ValueError(f"clock recipe 'upright' must be true or false, got {upright!r}")
-    out["upright"] = bool(upright)
-    if upright and kind not in MULTIHEAD_KINDS:
-        raise ValueError(f"clock recipe 'upright' applies to the multi-head kinds {list(MULTIHEAD_KINDS)}, "
-                         f"not {kind!r}")
+    out["upright"] = upright = _flag(recipe, "upright", kind)
     if upright and (out["augment_rotation"] or out["curriculum"]):
         raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
                          "picture away from the dial turn the orientation network learns)")
 
-    hand = recipe.get("hour_hand", False)
-    if not isinstance(hand, (bool, np.bool_)):
-        raise ValueError(f"clock recipe 'hour_hand' must be true or false, got {hand!r}")
-    out["hour_hand"] = bool(hand)
-    if hand and kind not in MULTIHEAD_KINDS:
-        raise ValueError(f"clock recipe 'hour_hand' applies to the multi-head kinds {list(MULTIHEAD_KINDS)}, "
-                         f"not {kind!r} (regress_angle already reads the hour hand's angle)")
+    out["hour_hand"] = _flag(recipe, "hour_hand", kind, " (regress_angle already reads the hour hand's angle)")
 
     if kind in MULTIHEAD_KINDS:
         w = recipe.get("loss_weights")
@@ -228,6 +213,17 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
             raise ValueError(f"clock recipe 'lr_halving_epochs' must be a positive number, got {h!r}")
         out["lr_halving_epochs"] = h
     return out
+
+
+def _flag(recipe: Mapping[str, Any], key: str, kind: str | None = None, note: str = "") -> bool:
+    """A true/false recipe key (default false); given ``kind``, one only the multi-head kinds take."""
+    value = recipe.get(key, False)
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"clock recipe {key!r} must be true or false, got {value!r}")
+    if value and kind is not None and kind not in MULTIHEAD_KINDS:
+        raise ValueError(f"clock recipe {key!r} applies to the multi-head kinds {list(MULTIHEAD_KINDS)}, "
+                         f"not {kind!r}{note}")
+    return bool(value)
 
 
 def _arch(r: dict) -> dict:
