@@ -216,8 +216,9 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
                     metrics=curve_metrics(frame.columns))
     prediction_grid(x_test, true_min, pred["minutes"], out / "test_predictions.png", title=f"{name}, test split")
+    settings = {k: cfg[k] for k in ("batch_size", "learning_rate", "lr_halving_epochs")}  # as trained
     metrics.update({
-        "candidate": name, "approach": recipes.describe(recipe),
+        "candidate": name, "approach": recipes.describe({**recipe, **settings}),
         "epochs": done_epochs + len(history["loss"]), "resumed_from": str(before) if before else None,
         "initialised_from": init if args.init_from else None,
         "train_minutes": round(train_seconds / 60, 2),

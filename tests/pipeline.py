@@ -92,7 +92,11 @@ class Project:
         (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     def snakemake(self, *args, check=True):
-        return self.run("snakemake", "--cores", "2", *args, check=check)
+        # as `./run demo` runs it on a CPU: two one-thread training jobs at a time, not one job
+        # waiting for the single "gpu"
+        # (the options last: --set-threads would take targets that follow it for more of its values)
+        return self.run("snakemake", *args, "--cores", "2", "--resources", "gpu=2", "--set-threads",
+                        "clock_train=1", "basics_train=1", "basics_cifar=1", "gen_train=1", check=check)
 
     def snakemake_planned(self, *args) -> set[str]:
         """Jobs a dry run would execute, as 'rule' or 'rule[wildcard values]' (without 'all')."""

@@ -76,7 +76,7 @@ def test_paper_scale_driver_trains_scores_and_summarises(tmp_path):
     assert init["path"] == str(tmp_path / "upright") and init["epochs"] == 2
     assert "hour_hand" in init["fresh_layers"]
     assert not any(n.startswith(("turn", "conv", "hour_d")) for n in init["fresh_layers"])  # those were copied
-    assert started["epochs"] == 3 and started["learning_rate"] == 1e-4
+    assert started["epochs"] == 3 and started["learning_rate"] == 1e-4 and "learning rate 0.0001" in started["approach"]
     assert 0 <= started["cse_mean_hour_from_classes"] <= 360 and 0 <= started["cse_mean"] <= 360
 
     assert done["other_size"][0] != 0 and "not 1440 of 48x48" in done["other_size"][2]
