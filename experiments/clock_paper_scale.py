@@ -120,13 +120,10 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
 
     p = _params()
     recipe = recipes.validate_recipe(json.loads(args.recipes).get(name) or p["clock"]["models"][name])
-    cfg = training_settings(recipe, p["clock"]["train"])
-    if args.learning_rate:
-        cfg["learning_rate"] = args.learning_rate
-    if args.halving:
-        cfg["lr_halving_epochs"] = args.halving
-    if args.batch_size:
-        cfg["batch_size"] = args.batch_size
+    # the command line's training settings win over the recipe's and clock.train's
+    given = {k: v for k, v in (("learning_rate", args.learning_rate), ("lr_halving_epochs", args.halving),
+                               ("batch_size", args.batch_size)) if v}
+    cfg = {**training_settings(recipe, p["clock"]["train"]), **given}
 
     labels = np.load(work / "labels.npy")
     split = load_split(work / "split")
@@ -216,9 +213,8 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
                     metrics=curve_metrics(frame.columns))
     prediction_grid(x_test, true_min, pred["minutes"], out / "test_predictions.png", title=f"{name}, test split")
-    settings = {k: cfg[k] for k in ("batch_size", "learning_rate", "lr_halving_epochs")}  # as trained
     metrics.update({
-        "candidate": name, "approach": recipes.describe({**recipe, **settings}),
+        "candidate": name, "approach": recipes.describe({**recipe, **given}),
         "epochs": done_epochs + len(history["loss"]), "resumed_from": str(before) if before else None,
         "initialised_from": init if args.init_from else None,
         "train_minutes": round(train_seconds / 60, 2),
