@@ -168,7 +168,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
 
     keras.utils.set_random_seed(p["seed"])
     out.mkdir(parents=True, exist_ok=True)
-    done_epochs, done_minutes = 0, 0.0
+    done_epochs, done_minutes, first = 0, 0.0, 0  # first: the epoch the optimizer's schedule is at
     if before is not None:
         # the saved model carries its optimizer state, so the learning-rate schedule goes on
         # where it stopped: the same as one longer run, up to the order of the batches
@@ -177,8 +177,10 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         model = keras.models.load_model(before / "model.keras")
         shutil.copyfile(before / "history.csv", out / "history.csv.tmp")
         os.replace(out / "history.csv.tmp", out / "history.csv")
-        done_epochs = len(pd.read_csv(out / "history.csv"))
-        done_minutes = float(json.loads((before / "metrics.json").read_text())["train_minutes"])
+        first = len(pd.read_csv(out / "history.csv"))
+        earlier = json.loads((before / "metrics.json").read_text())
+        # counted with the epochs and minutes of any model that run started from (--init-from)
+        done_epochs, done_minutes = int(earlier.get("epochs", first)), float(earlier["train_minutes"])
         print(f"resuming {name} from {before} after {done_epochs} epochs ({done_minutes:.1f} min)", flush=True)
     else:
         model = recipes.build_model(recipe, x_val.shape[1:])
@@ -189,7 +191,6 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
                       **recipes.compile_kwargs(recipe))
     deadline = Deadline(args.minutes * 60)
     # the curriculum's callback first: the rotation it logs reaches the CSV
-    first = 0 if args.init_from else done_epochs  # a fresh optimizer's schedule starts at epoch 0
     hist = model.fit(**fit_data, validation_data=(x_val, y_val), epochs=first + args.epochs, verbose=2,
                      initial_epoch=first,
                      callbacks=[*callbacks, deadline,
@@ -232,8 +233,9 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
 def init_weights(model, source: Path) -> dict:
     """Copy ``source/model.keras``'s weights into ``model``, layer by layer where name and shapes match.
 
-    Returns the source's epochs and training minutes (from its history.csv and metrics.json,
-    0 where absent) and which layers were copied and which start fresh.
+    Returns the source's epochs and training minutes (from its metrics.json, which counts any
+    model it started from in turn; else its history.csv's rows; 0 where absent) and the layers
+    that start fresh.
     """
     import keras
     import pandas as pd
@@ -252,9 +254,9 @@ def init_weights(model, source: Path) -> dict:
             fresh.append(layer.name)
     if not copied:
         raise SystemExit(f"{path}: no layer matches the candidate's by name and shape; nothing to start from")
-    epochs = len(pd.read_csv(source / "history.csv")) if (source / "history.csv").exists() else 0
-    minutes = (float(json.loads((source / "metrics.json").read_text())["train_minutes"])
-               if (source / "metrics.json").exists() else 0.0)
+    earlier = json.loads((source / "metrics.json").read_text()) if (source / "metrics.json").exists() else {}
+    rows = len(pd.read_csv(source / "history.csv")) if (source / "history.csv").exists() else 0
+    epochs, minutes = int(earlier.get("epochs", rows)), float(earlier.get("train_minutes", 0.0))
     print(f"starting from {path} ({epochs} epochs, {minutes:.1f} min): {len(copied)} layers copied, "
           f"fresh: {', '.join(fresh) or 'none'}", flush=True)
     return {"path": str(source), "epochs": epochs, "train_minutes": minutes, "fresh_layers": fresh}

@@ -31,9 +31,8 @@ TINY = {
                    "models": {"vae": {"epochs": 1, "filters": 8}}},
 }
 # one model of each kind the summary tables read (final_nc12 is also Table 8's model 9), the
-# curriculum (its generated folders) and the upright reader with the hour-hand head (its
-# dial_turn.npy from the generator, all four outputs)
-MODELS = ["final_nc12", "multihead_angle_curriculum", "multihead_angle_upright_hand"]
+# curriculum (its generated folders) and the upright reader (its dial_turn.npy from the generator)
+MODELS = ["final_nc12", "multihead_angle_curriculum", "multihead_angle_upright"]
 # DVC from scratch runs the same rules on fewer models: every stage command is already run
 # by Snakemake above, and DVC runs its stages one after the other
 DVC_MODELS = ["final_nc12"]
