@@ -178,9 +178,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         shutil.copyfile(before / "history.csv", out / "history.csv.tmp")
         os.replace(out / "history.csv.tmp", out / "history.csv")
         first = len(pd.read_csv(out / "history.csv"))
-        earlier = json.loads((before / "metrics.json").read_text())
-        # counted with the epochs and minutes of any model that run started from (--init-from)
-        done_epochs, done_minutes = int(earlier.get("epochs", first)), float(earlier["train_minutes"])
+        done_epochs, done_minutes = effort(before, required=True)
         print(f"resuming {name} from {before} after {done_epochs} epochs ({done_minutes:.1f} min)", flush=True)
     else:
         model = recipes.build_model(recipe, x_val.shape[1:])
@@ -230,15 +228,26 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     return metrics
 
 
+def effort(run_dir: Path, required: bool = False) -> tuple[int, float]:
+    """Epochs and training minutes that made an earlier run's model: from its metrics.json, which
+    counts any model that run started from in turn (else its history.csv's rows; 0 where absent).
+    ``required``: the metrics.json and its minutes must be there (a run to resume)."""
+    import pandas as pd
+
+    metrics, history = run_dir / "metrics.json", run_dir / "history.csv"
+    earlier = json.loads(metrics.read_text()) if required or metrics.exists() else {}
+    rows = len(pd.read_csv(history)) if history.exists() else 0
+    return int(earlier.get("epochs", rows)), float(earlier["train_minutes"] if required else
+                                                   earlier.get("train_minutes", 0.0))
+
+
 def init_weights(model, source: Path) -> dict:
     """Copy ``source/model.keras``'s weights into ``model``, layer by layer where name and shapes match.
 
-    Returns the source's epochs and training minutes (from its metrics.json, which counts any
-    model it started from in turn; else its history.csv's rows; 0 where absent) and the layers
-    that start fresh.
+    Returns the source's epochs and training minutes (:func:`effort`) and the layers that start
+    fresh.
     """
     import keras
-    import pandas as pd
 
     path = source / "model.keras"
     if not path.exists():
@@ -254,9 +263,7 @@ def init_weights(model, source: Path) -> dict:
             fresh.append(layer.name)
     if not copied:
         raise SystemExit(f"{path}: no layer matches the candidate's by name and shape; nothing to start from")
-    earlier = json.loads((source / "metrics.json").read_text()) if (source / "metrics.json").exists() else {}
-    rows = len(pd.read_csv(source / "history.csv")) if (source / "history.csv").exists() else 0
-    epochs, minutes = int(earlier.get("epochs", rows)), float(earlier.get("train_minutes", 0.0))
+    epochs, minutes = effort(source)
     print(f"starting from {path} ({epochs} epochs, {minutes:.1f} min): {len(copied)} layers copied, "
           f"fresh: {', '.join(fresh) or 'none'}", flush=True)
     return {"path": str(source), "epochs": epochs, "train_minutes": minutes, "fresh_layers": fresh}

@@ -57,9 +57,10 @@ them. Training needs the turns, so it needs generated clocks; reading does not.
 ``hour_hand`` (multi-head kinds, beyond the report) adds a third head on the shared
 trunk: (sin, cos) of the hour-hand angle (period 12 hours, MAE, :data:`HOUR_HAND`). The
 hour is then decoded from this continuous hand position and the minute
-(:func:`hand_decode`) instead of from the hour class probabilities, which a confident
-but wrong class at 2:58 against 3:02 cannot correct: the hand lies just before the 3, and
-the minute says on which side of it. The hour head is still trained and scored.
+(:func:`hand_decode`) instead of from the hour class probabilities: at 2:58 the hand lies
+just before the 3 and the minute says on which side of it, whatever the class says. The
+hour head is still trained and scored. (At paper scale the hand was read less surely than
+the classes, so no default recipe uses it; see the README.)
 ``batch_size``, ``learning_rate`` and ``lr_halving_epochs`` are for the caller's training and are only
 checked here (left out or null: the caller's defaults).
 """
