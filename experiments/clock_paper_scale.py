@@ -142,6 +142,12 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         data = curriculum_dataset(x_train, y_train, cfg["batch_size"], recipe["curriculum"], p["seed"],
                                   history_path=before / "history.csv" if before else None)
         fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
+    elif recipe["augment_quarter_turns"]:
+        from idl.clock.augment import quarter_turn_dataset
+
+        data = quarter_turn_dataset(x_train[FULL], y_train, cfg["batch_size"], p["seed"],
+                                    turn_key=recipes.TURN if recipe["upright"] else None)
+        fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
     else:
         fit_data = {"x": x_train[FULL], "y": y_train, "batch_size": cfg["batch_size"], "shuffle": True}
         callbacks, steps = [], int(np.ceil(len(tr) / cfg["batch_size"]))

@@ -34,6 +34,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from idl.clock.augment import quarter_turn
+
 #: The phases of the paper-scale run (README): 12 epochs upright, 6 each at 45, 90, 135 degrees.
 DEFAULT_PHASES: tuple[tuple[int, int | None], ...] = ((0, 12), (45, 6), (90, 6), (135, 6), (180, None))
 #: Training accuracy of an epoch that ends a phase early.
@@ -141,18 +143,6 @@ class Curriculum:
             self.end_epoch(acc)
 
 
-def quarter_turn(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each square image of the batch ``x`` (N, H, W[, C]) turned by its own random multiple of 90 degrees."""
-    if x.shape[1] != x.shape[2]:
-        raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
-    k = rng.integers(4, size=len(x))
-    out = x.copy()
-    for turns in (1, 2, 3):
-        sel = k == turns
-        out[sel] = np.rot90(x[sel], turns, axes=(1, 2))
-    return out
-
-
 def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, curriculum: Mapping,
                        seed: int, history_path=None):
     """A Keras ``PyDataset`` of training batches at the current phase's rotation.
@@ -201,7 +191,7 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
             rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
             x = np.asarray(images[state.rotation][rows])
             if state.quarter_turns and state.last:
-                x = quarter_turn(x, np.random.default_rng([int(seed), self.epoch, int(i), 90]))
+                x = quarter_turn(x, np.random.default_rng([int(seed), self.epoch, int(i), 90]).integers(4, size=len(x)))
             return x, keras.tree.map_structure(lambda a: a[rows], y)
 
         def describe(self) -> dict:

@@ -45,6 +45,9 @@ given; left out, each stack keeps its table's own rate (Table 6: 0.15, Table 7: 
 Table 9: 0.3). ``batch_norm="all"`` also puts Table 9's BatchNorm layers in the
 regression stacks. ``augment_rotation`` rotates every training image by a random angle
 (the dial is randomly rotated in the data anyway, so the label is unchanged).
+``augment_quarter_turns`` turns every training image by a random multiple of 90 degrees each
+epoch (:mod:`idl.clock.augment`): exact, so it goes with ``upright`` too, whose orientation
+target turns with the picture.
 ``curriculum`` (true or ``{phases, advance_at}``, :mod:`idl.clock.curriculum`) trains on
 generated copies of the training clocks turned progressively further from upright first.
 ``upright`` (multi-head kinds, beyond the report) puts a second network in front: it
@@ -121,8 +124,8 @@ PRESET_TRAINING = {"fiducial": {"batch_size": 32, "lr_halving_epochs": 40},
 #: corners, far from the dial centre the hands start from.
 ROTATION_FILL_MODE = "reflect"
 
-_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "curriculum", "upright", "hour_hand",
-            "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs")
+_ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "augment_quarter_turns", "curriculum",
+            "upright", "hour_hand", "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -172,6 +175,7 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
             out[k] = knobs[k]
 
     out["augment_rotation"] = _flag(recipe, "augment_rotation")
+    out["augment_quarter_turns"] = _flag(recipe, "augment_quarter_turns")
     try:
         out["curriculum"] = validate_curriculum(recipe.get("curriculum"))
     except ValueError as exc:
@@ -179,6 +183,9 @@ def validate_recipe(recipe: Mapping[str, Any]) -> dict:
     if out["curriculum"] and out["augment_rotation"]:
         raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
                          "rotation would turn the curriculum's upright clocks)")
+    if out["curriculum"] and out["augment_quarter_turns"]:
+        raise ValueError("clock recipe: augment_quarter_turns and curriculum exclude each other (the "
+                         "curriculum turns its last phase with its own quarter_turns setting)")
     out["upright"] = upright = _flag(recipe, "upright", kind)
     if upright and (out["augment_rotation"] or out["curriculum"]):
         raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
@@ -552,6 +559,8 @@ def describe(recipe: Mapping[str, Any]) -> str:
         extras.append("loss weights {:g}/{:g}".format(*r["loss_weights"]))
     if r["augment_rotation"]:
         extras.append("rotation augmentation")
+    if r["augment_quarter_turns"]:
+        extras.append("quarter-turn augmentation")
     if r["upright"]:
         extras.append("turned upright first by a second network")
     if r["hour_hand"]:

@@ -100,6 +100,12 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, 
         y_train = None
     elif curriculum_dirs:
         raise DataError(f"model {recipes.describe(recipe)} has no curriculum but was given curriculum data")
+    elif recipe["augment_quarter_turns"]:
+        from idl.clock.augment import quarter_turn_dataset
+
+        x_train = quarter_turn_dataset(x_train, y_train, cfg["batch_size"], seed,
+                                       turn_key=recipes.TURN if recipe["upright"] else None)
+        y_train = None
     return train(
         lambda: recipes.build_model(recipe, x.shape[1:]),
         x_train, y_train, x[va], _take(y, va),
