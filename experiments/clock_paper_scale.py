@@ -112,7 +112,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     from idl.clock.labels import to_minutes
     from idl.clock.curriculum import FULL, curriculum_dataset, epoch_accuracy, rotations
     from idl.clock.scoring import score
-    from idl.clock.train import curve_metrics, training_settings
+    from idl.clock.train import curve_metrics, score_quarter_turns, training_settings
     from idl.io import write_json
     from idl.plots import learning_curves
     from idl.training import make_optimizer
@@ -208,9 +208,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     true_cls = recipes.true_classes(recipe, labels[te])
     metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
     # the same model reading each test clock turned 0/90/180/270 degrees, outputs averaged
-    turned = recipes.predict(recipe, model, x_test, quarter_turns=True)
-    four = score(true_min, turned["minutes"], true_cls, turned["classes"])
-    metrics["quarter_turns"] = {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
+    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x_test, true_min, true_cls)
     metrics.update(error_breakdown(recipe, pred["outputs"], true_min, pred["minutes"],
                                    np.load(work / f"dial_turn_rot{FULL}.npy")[te] if recipe["upright"] else None))
     history = hist.history

@@ -443,3 +443,18 @@ def test_training_upright_without_turns_names_the_file_and_writes_nothing(tmp_pa
         train_clock_model(tmp_path / "course", tmp_path / "split", tmp_path / "out", tmp_path / "state",
                           {"kind": "multihead_angle", "upright": True}, train_cfg, seed=0)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_evaluate_stage_scores_the_quarter_turn_reading_beside_the_plain_one():
+    from idl.clock.train import score_quarter_turns
+
+    upright = np.zeros((1, 8, 8), dtype=np.uint8)
+    upright[0, 0, 0] = 255
+    turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
+    recipe = validate_recipe({"kind": "classify", "n_classes": 12})
+    true_min = np.full(4, 5 * 60 + 30)
+    four = score_quarter_turns(recipe, CornerReader(), turned, true_min, np.full(4, 5))
+    assert four == {"accuracy": 1.0, "cse_mean": 0.0, "cse_median": 0.0, "cse_p90": 0.0}
+    # pictures that a quarter turn would not map onto themselves get no such score
+    assert score_quarter_turns(recipe, CornerReader(), np.zeros((1, 8, 9), dtype=np.uint8), true_min[:1],
+                               np.full(1, 5)) is None

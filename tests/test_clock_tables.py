@@ -60,16 +60,18 @@ def test_nc_sweep_lower_bounds_and_report_numbers():
 def test_approaches_rows():
     header, rows = tables.approaches([
         {"name": "classification", "description": "n_c = 12", "report_key": "final_nc12",
-         "metrics": {"accuracy": 0.5, "cse_mean": 20.0, "cse_median": 14.0, "cse_p90": 45.0, "epochs": 7}},
+         "metrics": {"accuracy": 0.5, "cse_mean": 20.0, "cse_median": 14.0, "cse_p90": 45.0, "epochs": 7,
+                     "quarter_turns": {"accuracy": 0.6, "cse_mean": 17.04, "cse_median": 12.0, "cse_p90": 40.0}}},
         {"name": "regression", "description": "MAE", "report_key": "regression",
          "metrics": {"accuracy": None, "cse_mean": 30.0, "cse_median": 20.0, "cse_p90": 80.0, "epochs": 5}},
         {"name": "angle", "description": None, "report_key": None, "metrics": None},
     ])
     assert header == ["approach", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
-                      "median CSE min (ours)", "p90 CSE min (ours)", "epochs (ours)"]
-    assert rows[0] == ["classification (n_c = 12)", 50.0, 96.0, 20.0, 16.0, 14.0, 45.0, 7]
-    assert rows[1] == ["regression (MAE)", tables.MISSING, tables.MISSING, 30.0, 12.5, 20.0, 80.0, 5]
-    assert rows[2] == ["angle"] + [tables.MISSING] * 7
+                      "median CSE min (ours)", "p90 CSE min (ours)", "mean CSE min, read at 4 quarter turns (ours)",
+                      "epochs (ours)"]
+    assert rows[0] == ["classification (n_c = 12)", 50.0, 96.0, 20.0, 16.0, 14.0, 45.0, 17.0, 7]
+    assert rows[1] == ["regression (MAE)", tables.MISSING, tables.MISSING, 30.0, 12.5, 20.0, 80.0, tables.MISSING, 5]
+    assert rows[2] == ["angle"] + [tables.MISSING] * 8
     with pytest.raises(ValueError, match="report_key 'nope'"):
         tables.approaches([{"name": "x", "report_key": "nope", "metrics": None}])
 

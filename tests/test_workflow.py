@@ -86,6 +86,16 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
     shown = json.loads(snakemade.run("dvc", "metrics", "show", "--json").stdout)
     flat = json.dumps(shown)
     assert "results/clock/models/final_nc12/metrics.json" in flat and "cse_mean" in flat
+    # every model is also read at four quarter turns, beside its plain reading in the approaches table
+    turned = json.loads((snakemade.path / "results/clock/models/multihead_angle_upright/metrics.json")
+                        .read_text())["quarter_turns"]
+    assert 0 <= turned["accuracy"] <= 1 and 0 <= turned["cse_median"] <= turned["cse_p90"] <= 360
+    import csv
+
+    with open(snakemade.path / "results/clock/summary/approaches.csv") as f:
+        rows = {r["approach"].split(" ")[0]: r for r in csv.DictReader(f)}
+    assert float(rows["multihead_angle_upright"]["mean CSE min, read at 4 quarter turns (ours)"]) == round(
+        turned["cse_mean"], 1)
     # Task 3: a row per model on the one dataset, its scores as DVC metrics, its section on the page
     table = (snakemade.path / "results/generative/summary/comparison.csv").read_text().splitlines()
     assert [row.split(",")[:2] for row in table[1:]] == [["tinyhero", "vae"]]

@@ -107,12 +107,13 @@ def nc_sweep(metrics: Mapping[int, Mapping | None]) -> tuple[list[str], list[lis
 def approaches(rows_in: Sequence[Mapping]) -> tuple[list[str], list[list]]:
     """Classification, regression, multi-head (and any of ours): one row each.
 
-    Each input has ``name``, ``description``, ``metrics`` (dict or None) and
-    ``report_key`` (a key of ``report_numbers.CLOCK``, or None for an approach
+    Each input has ``name``, ``description``, ``metrics`` (dict or None; its ``quarter_turns``
+    scores, where present, fill the quarter-turn column) and ``report_key`` (a key of ``report_numbers.CLOCK``, or None for an approach
     the report does not have).
     """
     header = ["approach", "acc % (ours)", "acc % (report)", "mean CSE min (ours)", "mean CSE min (report)",
-              "median CSE min (ours)", "p90 CSE min (ours)", "epochs (ours)"]
+              "median CSE min (ours)", "p90 CSE min (ours)", "mean CSE min, read at 4 quarter turns (ours)",
+              "epochs (ours)"]
     rows = []
     for item in rows_in:
         key = item.get("report_key")
@@ -125,7 +126,8 @@ def approaches(rows_in: Sequence[Mapping]) -> tuple[list[str], list[list]]:
             f"{name} ({desc})" if desc else str(name),
             _pct(m), _ref(ref.get("accuracy")),
             _get(m, "cse_mean"), _ref(ref.get("cse_mean")),
-            _get(m, "cse_median"), _get(m, "cse_p90"), _get(m, "epochs", None),
+            _get(m, "cse_median"), _get(m, "cse_p90"), _get((m or {}).get("quarter_turns"), "cse_mean"),
+            _get(m, "epochs", None),
         ])
     return header, rows
 
