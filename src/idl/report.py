@@ -150,7 +150,9 @@ def write_results_page(
     )
     page.p(budget + (" Synthetic data: not comparable with the report's numbers." if synthetic else ""))
     page.p("CSE: common-sense error, the shorter way round the dial in minutes. A class is read back as the "
-           "centre of its interval, so n_c = 12 cannot go below a mean of 15 minutes.")
+           "centre of its interval, so n_c = 12 cannot go below a mean of 15 minutes. \"Read at 4 quarter "
+           "turns\": the same model reads each test image turned by 0, 90, 180 and 270 degrees and its outputs "
+           "are averaged (no retraining); the plain reading is the report's protocol.")
     summary = _read_json(summary_dir / "summary.json")
     page.p(f"Best approach here: `{summary['best_model']}`, mean CSE {summary['best_cse_mean']:.1f} minutes.")
 
