@@ -34,6 +34,12 @@ def quarter_turn(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
+def random_turns(seed: int, epoch: int, batch: int, n: int) -> np.ndarray:
+    """Quarter turns (0-3) for the ``n`` images of one batch, drawn from the seed, epoch and batch
+    number alone, so a resumed run or a re-fetched batch gets the same ones."""
+    return np.random.default_rng([int(seed), int(epoch), int(batch), 90]).integers(4, size=n)
+
+
 def turn_targets(sin_cos: np.ndarray, k: np.ndarray) -> np.ndarray:
     """(sin, cos) of the dial turn (degrees clockwise of the 12) after ``k`` counter-clockwise quarter turns."""
     turned = from_angle(np.asarray(sin_cos), 360.0) - 90.0 * np.asarray(k)
@@ -77,7 +83,7 @@ def quarter_turn_dataset(x: np.ndarray, y, batch_size: int, seed: int, turn_key:
 
         def __getitem__(self, i):
             rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
-            k = np.random.default_rng([int(seed), self.epoch, int(i), 90]).integers(4, size=len(rows))
+            k = random_turns(seed, self.epoch, i, len(rows))
             targets = keras.tree.map_structure(lambda a: a[rows], y)
             if turn_key is not None:
                 targets[turn_key] = turn_targets(targets[turn_key], k)

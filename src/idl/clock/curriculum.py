@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from idl.clock.augment import quarter_turn
+from idl.clock.augment import quarter_turn, random_turns
 
 #: The phases of the paper-scale run (README): 12 epochs upright, 6 each at 45, 90, 135 degrees.
 DEFAULT_PHASES: tuple[tuple[int, int | None], ...] = ((0, 12), (45, 6), (90, 6), (135, 6), (180, None))
@@ -191,7 +191,7 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
             rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
             x = np.asarray(images[state.rotation][rows])
             if state.quarter_turns and state.last:
-                x = quarter_turn(x, np.random.default_rng([int(seed), self.epoch, int(i), 90]).integers(4, size=len(x)))
+                x = quarter_turn(x, random_turns(seed, self.epoch, i, len(x)))
             return x, keras.tree.map_structure(lambda a: a[rows], y)
 
         def describe(self) -> dict:
