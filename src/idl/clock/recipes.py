@@ -63,7 +63,8 @@ hour is then decoded from this continuous hand position and the minute
 (:func:`hand_decode`) instead of from the hour class probabilities: at 2:58 the hand lies
 just before the 3 and the minute says on which side of it, whatever the class says. The
 hour head is still trained and scored. (At paper scale the hand was read less surely than
-the classes, so no default recipe uses it; see the README.)
+the classes at first, and better once the model trained with ``augment_quarter_turns``;
+see the README.)
 ``batch_size``, ``learning_rate`` and ``lr_halving_epochs`` are for the caller's training and are only
 checked here (left out or null: the caller's defaults).
 """
