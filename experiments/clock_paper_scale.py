@@ -146,7 +146,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         from idl.clock.augment import quarter_turn_dataset
 
         data = quarter_turn_dataset(x_train[FULL], y_train, cfg["batch_size"], p["seed"],
-                                    turn_key=recipes.TURN if recipe["upright"] else None)
+                                    turn_key=recipes.turning_target(recipe))
         fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
     else:
         fit_data = {"x": x_train[FULL], "y": y_train, "batch_size": cfg["batch_size"], "shuffle": True}
@@ -208,7 +208,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     true_cls = recipes.true_classes(recipe, labels[te])
     metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
     # the same model reading each test clock turned 0/90/180/270 degrees, outputs averaged
-    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x_test, true_min, true_cls)
+    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x_test, true_min, true_cls, pred["outputs"])
     metrics.update(error_breakdown(recipe, pred["outputs"], true_min, pred["minutes"],
                                    np.load(work / f"dial_turn_rot{FULL}.npy")[te] if recipe["upright"] else None))
     history = hist.history

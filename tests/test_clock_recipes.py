@@ -351,6 +351,27 @@ def test_quarter_turns_read_every_turn_of_a_picture_alike():
         recipes.predict(recipe, CornerReader(), np.zeros((1, 8, 9), dtype=np.uint8), quarter_turns=True)
 
 
+def test_quarter_turns_reuse_the_plain_reading_instead_of_reading_view_zero_again():
+    class Counting(CornerReader):
+        calls = 0
+
+        def predict(self, x, batch_size=None, verbose=0):
+            Counting.calls += 1
+            return super().predict(x)
+
+    upright = np.zeros((1, 8, 8), dtype=np.uint8)
+    upright[0, 0, 0] = 255
+    turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
+    recipe = {"kind": "classify", "n_classes": 12}
+    plain = recipes.predict(recipe, Counting(), turned)
+    fresh = recipes.predict(recipe, Counting(), turned, quarter_turns=True)
+    Counting.calls = 0
+    reused = recipes.predict(recipe, Counting(), turned, quarter_turns=True, unturned_outputs=plain["outputs"])
+    assert Counting.calls == 3  # only the three turned views are read
+    np.testing.assert_array_equal(reused["outputs"], fresh["outputs"])
+    assert reused["classes"].tolist() == [5, 5, 5, 5]
+
+
 # ------------------------------------------------------------------ upright reading
 
 def test_turn_upright_puts_a_turned_mark_back_on_top():

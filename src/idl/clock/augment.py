@@ -46,26 +46,20 @@ def turn_targets(sin_cos: np.ndarray, k: np.ndarray) -> np.ndarray:
     return to_angle(turned, 360.0).astype(np.asarray(sin_cos).dtype)
 
 
-def quarter_turn_dataset(x: np.ndarray, y, batch_size: int, seed: int, turn_key: str | None = None):
-    """A Keras ``PyDataset`` of training batches, each image turned by a random multiple of 90 degrees.
+def epoch_dataset(n_rows: int, batch_size: int, seed: int, batch, describe, *, resume=None, end_epoch=None):
+    """A Keras ``PyDataset`` whose rows are reshuffled every epoch from ``seed`` and the epoch number
+    alone, so a resumed run sees the same batches.
 
-    ``y`` is the targets of the rows of ``x`` (an array or a dict of arrays); ``turn_key`` names
-    the dict entry holding the dial turn's (sin, cos), which turns with the picture. Rows are
-    reshuffled and turns drawn per epoch from ``seed`` and the epoch number, so a resumed run
-    sees the same batches. The dataset's ``callbacks`` (one, telling it the epoch) must be given
-    to ``fit``; :func:`idl.training.train` does.
+    ``batch(rows, epoch, i)`` makes batch ``i`` of an epoch from its (sorted) rows; ``describe()``
+    says what the data is, for the training state's settings (a change voids a backup). The
+    dataset's ``callbacks`` (one, telling it the epoch) must be given to ``fit`` before any callback
+    that writes the history; :func:`idl.training.train` does. ``resume(epoch)`` runs when a resumed
+    run starts past the epoch the data is at; ``end_epoch(epoch, logs)`` at the end of each epoch,
+    before the next epoch's order is drawn.
     """
     import keras
 
-    n_rows = len(x)
-    if n_rows == 0:
-        raise ValueError("no training images to turn")
-    if x.shape[1] != x.shape[2]:
-        raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
-    if turn_key is not None and (not isinstance(y, dict) or turn_key not in y):
-        raise ValueError(f"the targets have no {turn_key!r} entry to turn with the picture")
-
-    class QuarterTurnData(keras.utils.PyDataset):
+    class EpochData(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
             self.start_epoch(0)
@@ -82,29 +76,58 @@ def quarter_turn_dataset(x: np.ndarray, y, batch_size: int, seed: int, turn_key:
             return math.ceil(n_rows / batch_size)
 
         def __getitem__(self, i):
-            rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
-            k = random_turns(seed, self.epoch, i, len(rows))
-            targets = keras.tree.map_structure(lambda a: a[rows], y)
-            if turn_key is not None:
-                targets[turn_key] = turn_targets(targets[turn_key], k)
-            return quarter_turn(np.asarray(x[rows]), k), targets
+            return batch(np.sort(self.order[i * batch_size:(i + 1) * batch_size]), self.epoch, i)
 
         def describe(self) -> dict:
-            """What the data is, for the training state's settings (a change voids a backup)."""
-            from idl.training import describe_data
+            return describe()
 
-            return {"quarter_turns": True, "turn_key": turn_key, "batch_size": int(batch_size),
-                    "seed": int(seed), "x": describe_data(x), "y": describe_data(y)}
-
-    data = QuarterTurnData()
+    data = EpochData()
 
     class Epoch(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             if epoch != data.epoch:  # a resumed run starts past epoch 0
+                if resume is not None:
+                    resume(epoch)
                 data.start_epoch(epoch)
 
         def on_epoch_end(self, epoch, logs=None):
+            if end_epoch is not None:
+                end_epoch(epoch, logs)
             data.start_epoch(epoch + 1)  # before the next epoch's first batch is fetched
 
     data.callbacks = [Epoch()]
     return data
+
+
+def quarter_turn_dataset(x: np.ndarray, y, batch_size: int, seed: int, turn_key: str | None = None):
+    """A Keras ``PyDataset`` of training batches, each image turned by a random multiple of 90 degrees.
+
+    ``y`` is the targets of the rows of ``x`` (an array or a dict of arrays); ``turn_key`` names
+    the dict entry holding the dial turn's (sin, cos), which turns with the picture. Rows are
+    reshuffled and turns drawn per epoch from ``seed`` and the epoch number (:func:`epoch_dataset`),
+    so a resumed run sees the same batches; its ``callbacks`` must be given to ``fit``.
+    """
+    import keras
+
+    n_rows = len(x)
+    if n_rows == 0:
+        raise ValueError("no training images to turn")
+    if x.shape[1] != x.shape[2]:
+        raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
+    if turn_key is not None and (not isinstance(y, dict) or turn_key not in y):
+        raise ValueError(f"the targets have no {turn_key!r} entry to turn with the picture")
+
+    def batch(rows, epoch, i):
+        k = random_turns(seed, epoch, i, len(rows))
+        targets = keras.tree.map_structure(lambda a: a[rows], y)
+        if turn_key is not None:
+            targets[turn_key] = turn_targets(targets[turn_key], k)
+        return quarter_turn(np.asarray(x[rows]), k), targets
+
+    def describe() -> dict:
+        from idl.training import describe_data
+
+        return {"quarter_turns": True, "turn_key": turn_key, "batch_size": int(batch_size),
+                "seed": int(seed), "x": describe_data(x), "y": describe_data(y)}
+
+    return epoch_dataset(n_rows, batch_size, seed, batch, describe)

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from idl.clock.augment import quarter_turn, random_turns
+from idl.clock.augment import epoch_dataset, quarter_turn, random_turns
 
 #: The phases of the paper-scale run (README): 12 epochs upright, 6 each at 45, 90, 135 degrees.
 DEFAULT_PHASES: tuple[tuple[int, int | None], ...] = ((0, 12), (45, 6), (90, 6), (135, 6), (180, None))
@@ -166,62 +166,34 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
         raise ValueError(f"curriculum images must have the same rows at every rotation, got sizes {sorted(n)}")
     n_rows = n.pop()
 
-    class CurriculumData(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.state = state
-            self.epoch = 0
-            self.order = self._order(0)
+    def batch(rows, epoch, i):
+        x = np.asarray(images[state.rotation][rows])
+        if state.quarter_turns and state.last:
+            x = quarter_turn(x, random_turns(seed, epoch, i, len(x)))
+        return x, keras.tree.map_structure(lambda a: a[rows], y)
 
-        def _order(self, epoch: int) -> np.ndarray:
-            return np.random.default_rng([int(seed), int(epoch)]).permutation(n_rows)
+    def describe() -> dict:
+        from idl.training import describe_data
 
-        @property
-        def num_rows(self) -> int:
-            return n_rows
+        return {"curriculum": {"phases": [list(p) for p in state.phases], "advance_at": state.advance_at,
+                               "quarter_turns": state.quarter_turns},
+                "batch_size": int(batch_size), "seed": int(seed),
+                "images": {str(rot): describe_data(a) for rot, a in sorted(images.items())},
+                "y": describe_data(y)}
 
-        def start_epoch(self, epoch: int) -> None:
-            self.epoch = int(epoch)
-            self.order = self._order(epoch)
+    def resume(epoch):
+        # a resumed run starts past the epoch the data is at: replay the finished epochs
+        if history_path is not None:
+            from idl.training import read_history
 
-        def __len__(self) -> int:
-            return math.ceil(n_rows / batch_size)
+            past = read_history(history_path)
+            state.replay(epoch_accuracy(r) for r in past[past["epoch"] < epoch].to_dict("records"))
 
-        def __getitem__(self, i):
-            rows = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
-            x = np.asarray(images[state.rotation][rows])
-            if state.quarter_turns and state.last:
-                x = quarter_turn(x, random_turns(seed, self.epoch, i, len(x)))
-            return x, keras.tree.map_structure(lambda a: a[rows], y)
+    def end_epoch(epoch, logs):
+        if logs is not None:
+            logs["max_rotation_deg"] = state.rotation
+        state.end_epoch(epoch_accuracy(logs))
 
-        def describe(self) -> dict:
-            """What the data is, for the training state's settings (a change voids a backup)."""
-            from idl.training import describe_data
-
-            return {"curriculum": {"phases": [list(p) for p in state.phases], "advance_at": state.advance_at,
-                                   "quarter_turns": state.quarter_turns},
-                    "batch_size": int(batch_size), "seed": int(seed),
-                    "images": {str(rot): describe_data(a) for rot, a in sorted(images.items())},
-                    "y": describe_data(y)}
-
-    data = CurriculumData()
-
-    class Advance(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch != data.epoch:
-                # a resumed run starts past the epoch the data is at: replay the finished epochs
-                if history_path is not None:
-                    from idl.training import read_history
-
-                    past = read_history(history_path)
-                    state.replay(epoch_accuracy(r) for r in past[past["epoch"] < epoch].to_dict("records"))
-                data.start_epoch(epoch)
-
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is not None:
-                logs["max_rotation_deg"] = state.rotation
-            state.end_epoch(epoch_accuracy(logs))
-            data.start_epoch(epoch + 1)
-
-    data.callbacks = [Advance()]
+    data = epoch_dataset(n_rows, batch_size, seed, batch, describe, resume=resume, end_epoch=end_epoch)
+    data.state = state
     return data

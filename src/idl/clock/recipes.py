@@ -322,6 +322,12 @@ def compile_kwargs(recipe: Mapping[str, Any]) -> dict:
 
 # ------------------------------------------------------------------------ targets
 
+def turning_target(recipe: Mapping[str, Any]) -> str | None:
+    """The target entry that turns with the picture when a training clock is turned (quarter-turn
+    augmentation): an upright recipe's orientation target, else None."""
+    return TURN if recipe["upright"] else None
+
+
 def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray | None = None):
     """Training targets for ``[hour, minute]`` label rows (dict keyed by output for multi-head).
 
@@ -483,7 +489,7 @@ def average_outputs(recipe: Mapping[str, Any], outputs: Sequence) -> Any:
 
 
 def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: int = 256,
-            quarter_turns: bool = False) -> dict:
+            quarter_turns: bool = False, unturned_outputs=None) -> dict:
     """Read the time off ``images`` (N, H, W[, 1]) uint8.
 
     Returns ``minutes`` (float, 0 <= m < 720), ``classes``: the predicted class id
@@ -493,6 +499,8 @@ def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: in
     ``quarter_turns``: read each image turned by 0, 90, 180 and 270 degrees and decode
     the averaged outputs (:func:`average_outputs`); a turned picture shows the same time,
     so a model that learned to read any rotation should agree with itself.
+    ``unturned_outputs``: the model's outputs on ``images`` as given (an earlier plain
+    ``predict``'s ``outputs``), reused as the first of the four views instead of read again.
     """
     from idl.models.clock import prepare_images
 
@@ -501,8 +509,10 @@ def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: in
     if quarter_turns:
         if x.shape[1] != x.shape[2]:
             raise ValueError(f"quarter turns need square images, got {x.shape[1]}x{x.shape[2]}")
-        outputs = average_outputs(r, [model.predict(np.rot90(x, k, axes=(1, 2)), batch_size=batch_size, verbose=0)
-                                      for k in range(4)])
+        views = [unturned_outputs] if unturned_outputs is not None else []
+        views += [model.predict(np.rot90(x, k, axes=(1, 2)), batch_size=batch_size, verbose=0)
+                  for k in range(len(views), 4)]
+        outputs = average_outputs(r, views)
     else:
         outputs = model.predict(x, batch_size=batch_size, verbose=0)
     minutes = decode_minutes(r, outputs)

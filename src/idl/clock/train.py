@@ -104,7 +104,7 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, 
         from idl.clock.augment import quarter_turn_dataset
 
         x_train = quarter_turn_dataset(x_train, y_train, cfg["batch_size"], seed,
-                                       turn_key=recipes.TURN if recipe["upright"] else None)
+                                       turn_key=recipes.turning_target(recipe))
         y_train = None
     return train(
         lambda: recipes.build_model(recipe, x.shape[1:]),
@@ -131,15 +131,17 @@ def curve_metrics(columns) -> list[str]:
     return ["loss"] + acc
 
 
-def score_quarter_turns(recipe: dict, model, images: np.ndarray, true_minutes, true_classes) -> dict | None:
+def score_quarter_turns(recipe: dict, model, images: np.ndarray, true_minutes, true_classes,
+                        unturned_outputs=None) -> dict | None:
     """Accuracy and CSE mean / median / p90 with each image read at 0, 90, 180 and 270 degrees and
-    the outputs averaged (:func:`idl.clock.recipes.predict`); None for images that are not square."""
+    the outputs averaged (:func:`idl.clock.recipes.predict`, which reuses ``unturned_outputs``, the
+    plain reading's outputs, when given); None for images that are not square."""
     from idl.clock import recipes
     from idl.clock.scoring import score
 
     if images.shape[1] != images.shape[2]:
         return None
-    turned = recipes.predict(recipe, model, images, quarter_turns=True)
+    turned = recipes.predict(recipe, model, images, quarter_turns=True, unturned_outputs=unturned_outputs)
     four = score(true_minutes, turned["minutes"], true_classes, turned["classes"])
     return {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
 
@@ -174,7 +176,7 @@ def evaluate_clock_model(
     true_min = to_minutes(lab)
     true_cls = recipes.true_classes(recipe, lab)
     metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
-    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x, true_min, true_cls)
+    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x, true_min, true_cls, pred["outputs"])
     frame = predictions_frame(true_min, pred["minutes"], true_cls, pred["classes"])
     frame.insert(0, "source_row", rows)
     if curves_path is not None:
