@@ -6,6 +6,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ("seed", "basics.train", "basics.runs")
+OUTPUTS = ("out", "state")  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -25,4 +26,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

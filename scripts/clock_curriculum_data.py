@@ -8,6 +8,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ("seed", "data.clock.synthetic")
+OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -27,4 +28,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

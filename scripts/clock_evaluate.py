@@ -7,6 +7,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ("clock.models.{model}",)
+OUTPUTS = ("metrics", "predictions", "grid", "curves")  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -37,4 +38,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

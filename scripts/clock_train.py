@@ -6,6 +6,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ("seed", "clock.train", "clock.models.{model}")
+OUTPUTS = ("out", "state")  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -34,4 +35,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

@@ -7,6 +7,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ("seed", "generative.evaluate", "generative.models.{gen}")
+OUTPUTS = ("scores", "figures")  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -29,4 +30,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

@@ -6,6 +6,7 @@ from pathlib import Path
 from idl.stage import run
 
 PARAMS = ()
+OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -20,4 +21,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

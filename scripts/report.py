@@ -8,6 +8,7 @@ from idl.stage import run
 
 PARAMS = ("data.clock", "clock.train", "clock.models", "basics.train", "generative",
           "data.afhq", "data.pistachio", "data.tinyhero")
+OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
 
 
 def add_arguments(ap):
@@ -40,4 +41,4 @@ def main(args, p):
 
 
 if __name__ == "__main__":
-    run(main, PARAMS, add_arguments, __doc__)
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)

@@ -1,26 +1,84 @@
-"""Atomic writes: every output appears whole or not at all.
+"""Atomic writes: every output appears whole or not at all, and no temporary outlives its run.
 
 Write to a temporary sibling, then ``os.replace`` it into place, so an interrupted
-run (Ctrl-C, crash, failed validation) never leaves a half-written file that a
+run (Ctrl-C, SIGTERM, crash, failed validation) never leaves a half-written file that a
 workflow engine would mistake for a finished output.
+
+Temporaries are named ``.<target>.<host>~<pid>.<random>.tmp...`` after the process that
+made them. An interrupted run removes its own (stage scripts turn SIGTERM and SIGINT into
+an exception, so the ``finally`` blocks below run); after a ``kill -9`` nothing can, so
+the next write of the same target sweeps the temporaries whose process is gone
+(:func:`sweep_stale`). Temporaries of a live process, or of another host sharing the
+folder, are never touched.
 """
 from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import io
 import json
+import logging
 import os
+import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+_TEMP = re.compile(r"\..+\.(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)\.[^.]+\.tmp")
+
+
+def _tag() -> str:
+    return f"{_HOST}~{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def sweep_stale(path: str | os.PathLike) -> list[Path]:
+    """Remove what dead processes of this host left of ``path``: its temporaries beside it and,
+    for a folder, the temporaries inside it. Returns the paths removed."""
+    path = Path(path)
+    candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*")) if path.parent.is_dir() else []
+    if path.is_dir() and not path.is_symlink():
+        candidates += path.glob(".*")
+    swept = []
+    for cand in candidates:
+        m = _TEMP.match(cand.name)
+        if m and m["host"] == _HOST and not _alive(int(m["pid"])):
+            _remove(cand)
+            swept.append(cand)
+    if swept:
+        log.info("removed %d temporary file(s) of %s left by an interrupted run", len(swept), path)
+    return swept
+
+
+def _temp_name(path: Path) -> tuple[str, str]:
+    """``(prefix, suffix-start)`` for tempfile: ``.<name>.<host>~<pid>.`` + random + ``.tmp...``."""
+    return f".{path.name}.{_tag()}.", ".tmp"
 
 
 @contextlib.contextmanager
@@ -32,8 +90,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(path)
     sfx = suffix if suffix is not None else "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{sfx}", dir=path.parent)
+    prefix, tmp_sfx = _temp_name(path)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=f"{tmp_sfx}{sfx}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
@@ -46,18 +106,34 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 @contextlib.contextmanager
+def scratch_dir(beside: str | os.PathLike, label: str = "work") -> Iterator[Path]:
+    """A temporary working folder beside ``beside`` (same filesystem, so its contents can be
+    renamed into place), removed on exit however the block ends; stale ones are swept first."""
+    beside = Path(beside)
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(beside)
+    prefix, tmp_sfx = _temp_name(beside)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=f"{tmp_sfx}.{label}", dir=beside.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary directory beside ``path``; it replaces ``path`` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    sweep_stale(path)
+    prefix, tmp_sfx = _temp_name(path)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=tmp_sfx, dir=path.parent))
     os.chmod(tmp, 0o777 & ~_UMASK)
     try:
         yield tmp
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
+            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=f"{tmp_sfx}.old", dir=path.parent))
+            os.replace(path, old / path.name)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
         else:

@@ -14,20 +14,51 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from idl import checks
 from idl.errors import ParamsError
 
 SCHEMA = Path(__file__).with_name("params.schema.yaml")
 BASE_PROFILE = "paper"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    Plain YAML loaders keep the last value silently (Snakemake's does), while DVC refuses
+    the file: both engines must see the same parameters, so a duplicate is an error here.
+    """
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise _Duplicate(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice (first on line "
+                             f"{seen[key] + 1}); DVC refuses such a file and Snakemake would take the last "
+                             "value silently: keep one")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def read_yaml(path: str | Path) -> dict:
+    """A parameter file as a dict: safe YAML (data never runs code), duplicate keys refused."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_StrictLoader)
     except FileNotFoundError:
         raise ParamsError(f"{path}: parameter file not found") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    except _Duplicate as exc:
+        raise ParamsError(f"{path}, {exc}") from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
     return data
@@ -49,11 +80,20 @@ def _schema() -> dict:
 
 def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
     """Validate against the schema, filling defaults; raise ParamsError naming each bad key."""
-    import jsonschema
     from snakemake.utils import validate as fill_defaults  # Snakemake's documented validator
 
     data = copy.deepcopy(dict(raw))
-    # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults.
+    # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults,
+    # after which the result is checked again (a default must not break the schema's own rules).
+    _schema_errors(data, origin)
+    fill_defaults(data, str(SCHEMA))
+    _schema_errors(data, f"{origin} (with the schema's defaults)")
+    return data
+
+
+def _schema_errors(data: Mapping, origin: str) -> None:
+    import jsonschema
+
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=str)
     if errors:
         lines = []
@@ -61,8 +101,6 @@ def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
             where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
             lines.append(f"  {where}: {err.message}")
         raise ParamsError(f"{origin}: invalid parameters:\n" + "\n".join(lines))
-    fill_defaults(data, str(SCHEMA))
-    return data
 
 
 def resolve(raw: Mapping, origin: str = "params.yaml") -> dict:
@@ -70,12 +108,15 @@ def resolve(raw: Mapping, origin: str = "params.yaml") -> dict:
     base = validate(raw, origin)
     profile = base["profile"]
     if profile == BASE_PROFILE:
+        checks.check(base, origin)
         return base
     overlays = base.get("profiles", {})
     if profile not in overlays:
         known = ", ".join([BASE_PROFILE, *overlays]) or BASE_PROFILE
         raise ParamsError(f"{origin}: profile '{profile}' is not defined (known: {known})")
-    return validate(deep_merge(base, overlays[profile]), f"{origin} (profile {profile})")
+    resolved = validate(deep_merge(base, overlays[profile]), f"{origin} (profile {profile})")
+    checks.check(resolved, f"{origin} (profile {profile})")
+    return resolved
 
 
 def get_path(tree: Mapping, dotted: str) -> Any:

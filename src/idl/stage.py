@@ -3,14 +3,24 @@
 A stage is ``python scripts/NAME.py --params params.yaml [--log FILE] ...``; the
 same command is run by Snakemake and by DVC. User-facing errors (``IdlError``)
 are printed as one clear line and exit with status 1, without a traceback.
+
+While it runs, a stage holds the lock of each output it declares (``OUTPUTS``, the
+argument names of its output paths, :mod:`idl.locks`), so a second run of the same
+stage by the other engine stops instead of writing the same files; it sweeps what
+interrupted runs of those outputs left behind (:func:`idl.io.sweep_stale`); and SIGTERM
+or SIGINT (Snakemake and Slurm stop jobs with SIGTERM) end it through the normal
+clean-up path, so no temporary file outlives the run.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from idl.errors import IdlError
 from idl.params import StageParams, load_stage_params
@@ -37,13 +47,45 @@ def _setup_logging(logfile: str | None) -> None:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` and atomic write cleans up."""
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    def terminate(signum, frame):
+        raise Terminated(signal.Signals(signum).name)
+
+    old = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def output_paths(args: argparse.Namespace, outputs: Iterable[str]) -> list[Path]:
+    """The paths of the declared output arguments (lists flattened, unset ones left out)."""
+    paths = []
+    for name in outputs:
+        value = getattr(args, name)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is not None:
+                paths.append(Path(item))
+    return paths
+
+
 def stage_main(
     main: Callable[[argparse.Namespace, StageParams], None],
     params_keys: Iterable[str],
     add_arguments: Callable[[argparse.ArgumentParser], None],
     description: str | None = None,
+    outputs: Iterable[str] = (),
     argv: list[str] | None = None,
 ) -> int:
+    from idl.io import sweep_stale
+    from idl.locks import hold
+
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--params", default="params.yaml", help="parameter file (default: params.yaml)")
     parser.add_argument("--log", default=None, help="also write the log to this file")
@@ -51,12 +93,20 @@ def stage_main(
     args = parser.parse_args(argv)
     _setup_logging(args.log)
     try:
-        keys = [k.format(**vars(args)) for k in params_keys]
-        p = load_stage_params(args.params, keys)
-        main(args, p)
+        with _signals_raise():
+            keys = [k.format(**vars(args)) for k in params_keys]
+            p = load_stage_params(args.params, keys)
+            paths = output_paths(args, outputs)
+            with hold(paths):
+                for path in paths:
+                    sweep_stale(path)
+                main(args, p)
     except IdlError as exc:
         log.error("%s", exc)
         return 1
+    except Terminated as exc:
+        log.error("stopped by %s; rerun the same command to resume where possible", exc)
+        return 128 + getattr(signal, str(exc), signal.SIGTERM)
     except KeyboardInterrupt:
         log.error("interrupted; rerun the same command to resume where possible")
         return 130
@@ -66,5 +116,5 @@ def stage_main(
     return 0
 
 
-def run(main, params_keys, add_arguments, description=None) -> None:
-    sys.exit(stage_main(main, params_keys, add_arguments, description))
+def run(main, params_keys, add_arguments, description=None, outputs=()) -> None:
+    sys.exit(stage_main(main, params_keys, add_arguments, description, outputs))

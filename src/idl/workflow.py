@@ -24,9 +24,14 @@ SCRIPTS = ROOT / "scripts"
 OVERRIDE_DIR = Path(".snakemake") / "idl-params"
 
 
+#: Modules that can stop a stage but never change its outputs (parameter checks, the lock
+#: that keeps two runs apart): not code dependencies, so editing them reruns nothing.
+NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.locks"})
+
+
 def _module_file(module: str) -> Path | None:
-    """The source file of an ``idl`` module, or None for third-party modules."""
-    if module != "idl" and not module.startswith("idl."):
+    """The source file of an ``idl`` module, or None for third-party modules and NOT_DEPENDENCIES."""
+    if module != "idl" and not module.startswith("idl.") or module in NOT_DEPENDENCIES:
         return None
     base = SRC.joinpath(*module.split("."))
     for cand in (base.with_suffix(".py"), base / "__init__.py"):
@@ -140,16 +145,21 @@ def dvc_stage_outputs(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, list[str]]
     return out
 
 
+_DVC_LOCK_TRIES, _DVC_LOCK_WAIT_S = 6, 5.0
+
+
 def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     """After a successful Snakemake run, record its outputs in dvc.lock (``dvc commit``).
 
     Only when this is a DVC repository and the run used params.yaml as it is: a run with
     ``--config`` overrides did not come from params.yaml and must not be recorded as if it had.
-    Returns whether anything was recorded.
+    Returns whether anything was recorded. Never raises for DVC's own failures (DVC busy with
+    another command, say): it says what happened and how to record the run later.
     """
     import logging
     import shutil
     import subprocess
+    import time
 
     log = logging.getLogger("idl.workflow")
     root = Path(root)
@@ -172,9 +182,19 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
         return False
     print(f"idl: recording {len(complete)} finished stages in DVC (dvc commit)", file=sys.stderr)
     outputs = [root / p for name in complete for p in stages[name]]
-    with _mtimes_kept(outputs):
-        subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root, check=True)
-    return True
+    for attempt in range(_DVC_LOCK_TRIES):
+        with _mtimes_kept(outputs):
+            done = subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root,
+                                  capture_output=True, text=True)
+        if done.returncode == 0:
+            return True
+        if "lock" not in done.stderr.lower() or attempt == _DVC_LOCK_TRIES - 1:
+            break
+        time.sleep(_DVC_LOCK_WAIT_S)  # another dvc process (say `dvc repro`) holds DVC's lock
+    print(f"idl: the outputs are made, but DVC could not record them in dvc.lock:\n{done.stderr.strip()}\n"
+          "When the other DVC process has finished, record them with `./run record` (or run `dvc repro`, "
+          "which reruns nothing that is up to date).", file=sys.stderr)
+    return False
 
 
 @contextlib.contextmanager

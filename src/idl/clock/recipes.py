@@ -86,7 +86,7 @@ from idl.clock.labels import (
     to_class,
     to_minutes,
 )
-from idl.models.clock import (  # noqa: F401 - classifier_spec is re-exported for recipe users
+from idl.models.specs import (  # noqa: F401 - classifier_spec is re-exported for recipe users
     PRESETS,
     classifier_head_spec,
     classifier_spec,

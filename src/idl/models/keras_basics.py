@@ -22,7 +22,8 @@ from typing import Any, Sequence
 
 import keras
 
-from idl.models.clock import LayerSpec, build_from_spec
+from idl.models.clock import build_from_spec
+from idl.models.specs import LayerSpec
 
 N_CLASSES = 10
 

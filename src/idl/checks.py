@@ -1,0 +1,74 @@
+"""The checks on parameters that a JSON schema cannot express.
+
+They run wherever parameters are read (:func:`idl.params.resolve`): when Snakemake parses
+the workflow, so ``snakemake -n`` reports them, and in every stage script, so ``dvc repro``
+stops at its first stage with the same message; never first deep inside a stage.
+
+This module only refuses parameters, it never changes them, so it cannot change any
+stage's outputs: :func:`idl.workflow.code_deps` leaves it (and what it imports only for
+checking) out of the stages' code dependencies, so editing a check reruns nothing.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from idl.errors import ParamsError
+
+
+def check(resolved: Mapping, origin: str = "params.yaml") -> None:
+    """Raise ParamsError naming every key of ``resolved`` (validated, defaults filled) that is wrong."""
+    from idl.clock.recipes import validate_recipe
+    from idl.data.sources import parse_checksum
+
+    problems = []
+
+    def bad(key: str, why: str) -> None:
+        problems.append(f"  {key}: {why}")
+
+    split = resolved["clock"]["split"]
+    total = sum(split.values())
+    if abs(total - 1) > 1e-6:
+        bad("clock.split", f"train + val + test must sum to 1, got {' + '.join(f'{v:g}' for v in split.values())} = {total:g}")
+    data = resolved["data"]
+    if data.get("mirror") is not None:
+        _check(bad, "data.mirror", check_url, data["mirror"])
+    for name, cfg in sorted(data.items()):
+        if not isinstance(cfg, Mapping):
+            continue
+        for file, checksum in sorted((cfg.get("checksums") or {}).items()):
+            _check(bad, f"data.{name}.checksums.{file}", parse_checksum, checksum)
+        if cfg.get("url") is not None:
+            _check(bad, f"data.{name}.url", check_url, cfg["url"])
+    for name, recipe in sorted(resolved["clock"]["models"].items()):
+        _check(bad, f"clock.models.{name}", validate_recipe, recipe)
+    for name, run in sorted(resolved["basics"]["runs"].items()):
+        for key in ("conv_layers", "dropout_layers"):
+            if run["arch"] != "cnn" and key in run:
+                bad(f"basics.runs.{name}.{key}", f"applies to arch cnn only, not {run['arch']!r}; remove it")
+    for dataset in resolved["generative"]["datasets"]:
+        _check(bad, f"prepare.{dataset}.size", check_image_side, resolved["prepare"][dataset]["size"])
+    if problems:
+        raise ParamsError(f"{origin}: invalid parameters:\n" + "\n".join(problems))
+
+
+def check_url(url: str) -> None:
+    """An http(s) URL with a host and no blanks: what the downloader can fetch."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in url):
+        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host name")
+
+
+def check_image_side(side: int) -> None:
+    """Task 3's images: Table 11's decoder doubles 4x4 up to the side, and the feature net
+    halves it down to 2x2, so the side must be a power of two, at least 8."""
+    if side < 8 or side & (side - 1):
+        raise ValueError(f"Task 3's models need a power of two, at least 8 (the report: 32), got {side}")
+
+
+def _check(bad, key: str, fn, value) -> None:
+    try:
+        fn(value)
+    except ValueError as exc:
+        bad(key, str(exc))
