@@ -139,3 +139,63 @@ def test_invalid_params_file_stops_a_stage(tmp_path):
         capture_output=True, text=True,
     )
     assert proc.returncode == 1 and "seed: 'forty-two' is not of type 'integer'" in proc.stderr
+
+
+def _defaults(node, where="", defs=None):
+    """(where, default, schema) for every default the schema declares."""
+    defs = defs if defs is not None else node.get("$defs", {})
+    if isinstance(node, dict):
+        if "default" in node:
+            yield where or "(top level)", node["default"], node
+        for key, sub in node.items():
+            if key in ("properties", "$defs"):
+                for name, s in sub.items():
+                    yield from _defaults(s, f"{where}.{name}".lstrip("."), defs)
+            elif key in ("additionalProperties", "items") and isinstance(sub, dict):
+                yield from _defaults(sub, f"{where}.*", defs)
+            elif key in ("oneOf", "anyOf"):
+                for s in sub:
+                    yield from _defaults(s, where, defs)
+
+
+def test_every_schema_default_obeys_the_schema():
+    import jsonschema
+
+    schema = P._schema()
+    found = list(_defaults(schema))
+    assert len(found) > 40
+    for where, default, node in found:
+        sub = {k: v for k, v in node.items() if k != "default"}
+        errors = list(jsonschema.Draft202012Validator({**sub, "$defs": schema["$defs"]}).iter_errors(default))
+        assert not errors, f"{where}: the default {default!r} breaks its own schema: {errors[0].message}"
+
+
+def test_left_out_sections_are_filled_or_named(raw):
+    for section in [k for k in raw if k not in ("profile", "profiles")]:
+        partial = {k: v for k, v in raw.items() if k != section}
+        try:
+            out = P.resolve(partial)
+        except ParamsError as err:
+            assert f"'{section}' is a required property" in str(err)
+        else:
+            assert section in out
+
+
+def test_parameter_checks_name_each_wrong_key(raw):
+    bad = copy.deepcopy(raw)
+    bad["clock"]["split"] = {"train": 0.7, "val": 0.1, "test": 0.1}
+    bad["clock"]["models"]["regression"]["loss_weights"] = [1, 1]
+    bad["data"]["pistachio"]["checksums"] = {"x.zip": "sha256:abc"}
+    with pytest.raises(ParamsError) as err:
+        P.resolve(bad, "mine.yaml")
+    msg = str(err.value)
+    assert msg.startswith("mine.yaml: invalid parameters")
+    for key in ("clock.split", "clock.models.regression", "data.pistachio.checksums.x.zip"):
+        assert f"  {key}: " in msg
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("seed: 1\nclock:\n  train: {epochs: 2}\n  train: {epochs: 3}\n")
+    with pytest.raises(ParamsError, match=r"line 4: key 'train' is given twice \(first on line 3\)"):
+        P.read_yaml(path)
