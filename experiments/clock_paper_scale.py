@@ -114,6 +114,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     from idl.clock.scoring import score
     from idl.clock.train import curve_metrics, score_quarter_turns, training_settings
     from idl.io import write_json
+    from idl.models.clock import load_model
     from idl.plots import learning_curves
     from idl.training import make_optimizer
     import pandas as pd
@@ -180,7 +181,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         # where it stopped: the same as one longer run, up to the order of the batches
         import shutil
 
-        model = keras.models.load_model(before / "model.keras")
+        model = load_model(before / "model.keras")
         shutil.copyfile(before / "history.csv", out / "history.csv.tmp")
         os.replace(out / "history.csv.tmp", out / "history.csv")
         first = len(pd.read_csv(out / "history.csv"))
@@ -251,12 +252,12 @@ def init_weights(model, source: Path) -> dict:
     Returns the source's epochs and training minutes (:func:`effort`) and the layers that start
     fresh.
     """
-    import keras
+    from idl.models.clock import load_model
 
     path = source / "model.keras"
     if not path.exists():
         raise SystemExit(f"{source}: no model.keras to start from")
-    old = {layer.name: layer for layer in keras.models.load_model(path).layers}
+    old = {layer.name: layer for layer in load_model(path).layers}
     copied, fresh = [], []
     for layer in model.layers:
         src = old.get(layer.name)

@@ -15,11 +15,17 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.clock.course_data import load_course_data, save_split, split_indices
+    from idl.clock.course_data import LABELS_FILE, load_course_data, save_split, split_indices
+    from idl.errors import DataError
 
     _, labels = load_course_data(args.data)
     f = p["clock.split"]
     split = split_indices(labels, fractions=(f["train"], f["val"], f["test"]), seed=p["seed"])
+    empty = [part for part, idx in split.items() if not len(idx)]
+    if empty:
+        raise DataError(f"{args.data / LABELS_FILE}: {len(labels)} rows are too few to split "
+                        f"{f['train']}/{f['val']}/{f['test']}: the {' and '.join(empty)} part would be empty; "
+                        "use more data")
     save_split(args.out, split)
 
 

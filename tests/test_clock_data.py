@@ -74,11 +74,35 @@ def test_load_corrupt_file_is_named(small_set, name):
     src, _, _ = small_set
     data = (src / name).read_bytes()
     (src / name).write_bytes(data[: len(data) // 2])  # a truncated download
-    with pytest.raises(DataError, match=rf"{name}: not a readable \.npy"):
+    with pytest.raises(DataError, match=rf"{name}: is truncated.*re-download the course data"):
         load_course_data(src)
     (src / name).write_bytes(b"<html>not found</html>")
-    with pytest.raises(DataError, match=rf"{name}: not a readable \.npy"):
+    with pytest.raises(DataError, match=rf"{name}: is not a \.npy array file.*looks like text"):
         load_course_data(src)
+
+
+def test_load_and_write_refuse_empty_data(small_set, tmp_path):
+    src, _, _ = small_set
+    np.save(src / "images.npy", np.zeros((0, 8, 8), np.uint8))
+    np.save(src / "labels.npy", np.zeros((0, 2), np.int64))
+    with pytest.raises(DataError, match=r"images\.npy: holds no images \(shape \(0, 8, 8\)\)"):
+        load_course_data(src)
+    with pytest.raises(DataError, match=r"images\.npy: holds no images"):
+        write_course_data(tmp_path / "out", np.zeros((0, 8, 8), np.uint8), np.zeros((0, 2), np.int64))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_load_split_refuses_empty_parts_and_rows_outside_the_data(tmp_path):
+    save_split(tmp_path, split_indices(course_labels(1)))
+    np.save(tmp_path / "val.npy", np.array([719, 720]))
+    with pytest.raises(DataError, match=r"val\.npy: has row index 720, outside 0\.\.719"):
+        load_split(tmp_path, n_rows=720)
+    np.save(tmp_path / "val.npy", np.array([-1]))
+    with pytest.raises(DataError, match=r"val\.npy: has row index -1"):
+        load_split(tmp_path)
+    np.save(tmp_path / "val.npy", np.zeros(0, np.int64))
+    with pytest.raises(DataError, match=r"val\.npy: has no row indices"):
+        load_split(tmp_path)
 
 
 def test_write_refuses_bad_data_and_leaves_nothing(tmp_path):

@@ -1,6 +1,8 @@
 import csv
 import json
 import logging
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -116,6 +118,101 @@ def test_grayscale_becomes_rgb(tmp_path):
         assert np.all(np.abs(out.astype(int) - 77) <= 1)
 
 
+def png16(path, color_type: int, pixel: tuple[int, ...], side: int = 8):
+    """A 16-bit PNG written by hand (Pillow writes 16-bit PNGs only in mode "I;16"):
+    colour type 0 grey, 2 RGB, 4 grey+alpha, 6 RGBA; every pixel ``pixel``."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\0" + struct.pack(f">{len(pixel)}H", *pixel) * side
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(row * side))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+MID16 = 32896  # 128 * 257: mid-grey in 16 bits
+
+
+def deep(mode, value, side=8):
+    """A Pillow image of a mode with more than 8 bits per pixel, every pixel ``value``."""
+    dtype = {"I;16": "<u2", "I;16B": ">u2", "I": "<i4", "F": "<f4"}[mode]
+    return Image.frombytes(mode, (side, side), np.full((side, side), value, dtype).tobytes())
+
+
+@pytest.mark.parametrize("mode, ext, value", [
+    ("I;16", "png", MID16), ("I;16", "tif", MID16), ("I;16B", "tif", MID16),
+    ("I", "tif", MID16), ("F", "tif", 128 / 255),
+])
+def test_deep_greyscale_is_scaled_by_its_bit_depth_not_clipped(tmp_path, mode, ext, value):
+    path = tmp_path / f"deep.{ext}"
+    deep(mode, value).save(path)
+    with Image.open(path) as im:
+        assert im.mode == mode  # the file really is what the test says
+    out = I.load_downsampled(path, 4)
+    assert out.shape == (4, 4, 3) and np.all(out == 128), out[0, 0]
+
+
+def test_16_bit_scaling_is_linear_over_the_full_range(tmp_path):
+    ramp = np.linspace(0, 65535, 64 * 64).round().astype(np.uint16).reshape(64, 64)
+    Image.fromarray(ramp).save(tmp_path / "ramp.png")
+    out = I.load_downsampled(tmp_path / "ramp.png", 64)[..., 0].astype(int)
+    np.testing.assert_allclose(out, ramp / 257, atol=0.5 + 1e-9)
+    assert out.min() == 0 and out.max() == 255
+
+
+@pytest.mark.parametrize("color_type, pixel, bg, expected", [
+    (0, (MID16,), (0, 0, 0), (128, 128, 128)),
+    (2, (MID16, 0, 65535), (0, 0, 0), (128, 0, 255)),
+    (4, (MID16, 65535), (0, 0, 255), (128, 128, 128)),  # grey + opaque alpha
+    (4, (MID16, 0), (0, 0, 255), (0, 0, 255)),  # grey + transparent alpha: the background
+    (6, (65535, 0, 0, 0), (10, 20, 30), (10, 20, 30)),
+])
+def test_16_bit_png_colour_types(tmp_path, color_type, pixel, bg, expected):
+    path = png16(tmp_path / "x.png", color_type, pixel)
+    out = I.load_downsampled(path, 4, background=bg)
+    assert np.all(np.abs(out.astype(int) - expected) <= 1), out[0, 0]
+
+
+def test_other_modes_come_out_right(tmp_path):
+    Image.new("CMYK", (8, 8), (0, 0, 0, 127)).save(tmp_path / "cmyk.tif")
+    Image.new("CMYK", (8, 8), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg", quality=100)
+    one = Image.new("1", (8, 8), 0)
+    one.paste(1, (0, 0, 8, 4))
+    one.save(tmp_path / "one.png")
+    Image.new("RGBA", (8, 8), (200, 100, 50, 255)).convert("P").save(tmp_path / "p.png")
+    assert np.all(I.load_downsampled(tmp_path / "cmyk.tif", 4) == 128)
+    assert np.all(np.abs(I.load_downsampled(tmp_path / "cmyk.jpg", 4).astype(int) - (255, 0, 0)) <= 3)
+    bits = I.load_downsampled(tmp_path / "one.png", 8)
+    assert np.all(bits[:4] == 255) and np.all(bits[4:] == 0)
+    assert np.all(np.abs(I.load_downsampled(tmp_path / "p.png", 4).astype(int) - (200, 100, 50)) <= 8)
+
+
+@pytest.mark.parametrize("mode, value, says", [
+    ("I", 70000, "do not fit 16 bits"), ("I", -5, "do not fit 16 bits"),
+    ("F", 3.0, "outside 0..1"), ("F", np.nan, "1 not finite"),
+])
+def test_deep_pixels_without_one_meaning_are_refused_naming_the_file(tmp_path, mode, value, says):
+    img = deep(mode, 0.5 if mode == "F" else 1000)
+    img.putpixel((3, 3), value)
+    img.save(tmp_path / "odd.tif")
+    with pytest.raises(DataError, match=rf"odd\.tif: .*{says}"):
+        I.load_downsampled(tmp_path / "odd.tif", 4)
+
+
+def test_refused_deep_images_are_skipped_and_named_like_corrupt_ones(tmp_path, caplog):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(3):
+        deep("I;16", MID16).save(raw / f"{i}.tif")
+    deep("F", 7.0).save(raw / "3.tif")
+    summary = I.prepare_images(sorted(raw.iterdir()), tmp_path / "out", size=4, max_bad_fraction=0.5,
+                               root=raw, workers=1, progress=False)
+    assert summary["n_images"] == 3 and [b["source"] for b in summary["bad_files"]] == ["3.tif"]
+    assert "3.tif" in caplog.text
+    assert np.all(np.load(tmp_path / "out" / "images.npy") == 128)
+
+
 @pytest.mark.parametrize("wide", [True, False])
 def test_non_square_is_centre_cropped_not_stretched(tmp_path, wide):
     # three bands red | green | blue; the centred square is the green band
@@ -205,6 +302,22 @@ def test_manifest_round_trip(folder, tmp_path):
     assert I.read_manifest(out) == [r["source"] for r in rows]
     for r in rows:
         np.testing.assert_array_equal(arr[int(r["row"])], I.load_downsampled(folder / r["source"], 16))
+
+
+@pytest.mark.parametrize("content, says", [
+    ("row,source\n0,a.png\nx,b.png\n", r"line 3 says 'x'"),
+    ("row,source\n0,a.png\n1\n", r"line 3 says '1', None"),
+    (b"\xff\xfe\x00binary", r"not a readable manifest \(UnicodeDecodeError"),
+    (None, r"not a readable manifest \(IsADirectoryError"),
+])
+def test_damaged_manifest_is_named(tmp_path, content, says):
+    path = tmp_path / "manifest.csv"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(DataError, match=rf"manifest\.csv: .*{says}"):
+        I.read_manifest(tmp_path)
 
 
 def test_too_many_bad_files_raises_and_writes_nothing(folder, tmp_path):

@@ -69,6 +69,9 @@ def test_a_held_output_refuses_a_second_run_naming_the_first(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+    with locks.hold([tmp_path / "new" / "deep" / "out"]):
+        assert (tmp_path / "new" / "deep").is_dir()
+    assert not (tmp_path / "new").exists(), "folders made only for the lock are removed again"
     # kill -9 leaves the lock file but no lock: the next run takes it, and removes it after
     with locks.hold([out]):
         assert locks.lock_path(out).exists()

@@ -41,8 +41,8 @@ CASES = {
                               "clock.models.multihead", "upright excludes augment_rotation"),
     "conv layers on an MLP": (_set(["basics", "runs", "mlp_adam", "conv_layers"], 3),
                               "basics.runs.mlp_adam.conv_layers", "cnn only"),
-    "malformed URL": (_set(["data", "clock", "url"], "htp:/nope"), "data.clock.url", "not an http"),
-    "URL with a blank": (_set(["data", "mirror"], "http://example.invalid/my files"), "data.mirror", "not an http"),
+    "malformed URL": (_set(["data", "clock", "url"], "htp:/nope"), "data.clock.url", "not a download URL"),
+    "URL with a blank": (_set(["data", "mirror"], "http://example.invalid/my files"), "data.mirror", "not a download URL"),
     "Task 3 side not a power of two": (_set(["profiles", "demo", "prepare"], {"afhq": {"size": 48}}),
                                        "prepare.afhq.size", "power of two"),
     "section left out": (_delete("generative"), "generative", "required"),
@@ -85,6 +85,24 @@ def test_a_key_given_twice_stops_both_engines(project):
                 said = proc.stdout + proc.stderr
                 assert proc.returncode != 0 and key in said, said
                 assert "twice" in said or "duplicate" in said.lower(), said
+            assert _outputs(project) == []
+        finally:
+            (project.path / "params.yaml").write_text(good)
+
+
+def test_a_parameter_file_that_would_run_code_is_refused_by_both_engines(project, tmp_path):
+    """Snakemake evaluates a config file that sets __use_yte__ as a YTE template (Python runs)."""
+    good = (project.path / "params.yaml").read_text()
+    marker = tmp_path / "ran"
+    for value in (f"?__import__('pathlib').Path('{marker}').write_text('x') or 42",
+                  f"?open('{marker}', 'w').write('x') and 42"):
+        (project.path / "params.yaml").write_text("__use_yte__: true\n" + good.replace("seed: 42", f"seed: {value}", 1))
+        try:
+            for engine in (["snakemake", "--dry-run", "--cores", "1"], ["dvc", "repro"]):
+                proc = project.run(*engine, check=False)
+                said = proc.stdout + proc.stderr
+                assert proc.returncode != 0 and "__use_yte__" in said, said
+                assert not marker.exists(), f"{engine[0]} ran code from params.yaml"
             assert _outputs(project) == []
         finally:
             (project.path / "params.yaml").write_text(good)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import struct
 import tarfile
 
 import numpy as np
@@ -132,6 +133,54 @@ def test_cifar10_bad_batches_are_rejected_naming_the_file(tmp_path, content, mes
     with pytest.raises(DataError, match=message) as err:
         load_cifar10(raw)
     assert str(bad) in str(err.value)
+
+
+def py2_pickle(obj, numpy_module: str = "numpy.core.multiarray") -> bytes:
+    """``obj`` pickled as Python 2's cPickle (protocol 2) wrote the official CIFAR-10 batches:
+    str values as SHORT_BINSTRING/BINSTRING, arrays via ``_reconstruct`` with raw bytes."""
+    def string(b: bytes) -> bytes:
+        return (b"U" + bytes([len(b)]) if len(b) < 256 else b"T" + struct.pack("<i", len(b))) + b
+
+    def integer(i: int) -> bytes:
+        return b"J" + struct.pack("<i", i)
+
+    def save(o) -> bytes:
+        if isinstance(o, bytes):
+            return string(o)
+        if isinstance(o, int):
+            return integer(o)
+        if isinstance(o, list):
+            return b"](" + b"".join(save(v) for v in o) + b"e"
+        if isinstance(o, dict):
+            return b"}(" + b"".join(save(k) + save(v) for k, v in o.items()) + b"u"
+        assert isinstance(o, np.ndarray) and o.dtype == np.uint8
+        dtype = (b"cnumpy\ndtype\n" + string(b"u1") + integer(0) + integer(1) + b"\x87R"
+                 + b"(" + integer(3) + string(b"|") + b"NNN" + integer(-1) + integer(-1)
+                 + integer(0) + b"tb")
+        return (f"c{numpy_module}\n_reconstruct\n".encode() + b"cnumpy\nndarray\n"
+                + integer(0) + b"\x85" + string(b"b") + b"\x87R"
+                + b"(" + integer(1) + b"(" + b"".join(integer(d) for d in o.shape) + b"t"
+                + dtype + b"\x89" + string(o.tobytes()) + b"tb")
+
+    return b"\x80\x02" + save(obj) + b"."
+
+
+@pytest.mark.parametrize("numpy_module", ["numpy.core.multiarray", "numpy._core.multiarray"])
+def test_cifar10_batches_as_python2_wrote_them_load(tmp_path, numpy_module):
+    raw, want = extract_cifar(tmp_path, n_per_batch=3, n_test=2)
+    folder = raw / "cifar-10-batches-py"
+    x_test, y_test = want[2], want[3]
+    data = x_test.transpose(0, 3, 1, 2).reshape(len(x_test), 3072)
+    batch = {b"batch_label": b"testing batch 1 of 1", b"labels": [int(v) for v in y_test],
+             b"data": data, b"filenames": [b"a_%d.png" % i for i in range(len(x_test))]}
+    (folder / "test_batch").write_bytes(py2_pickle(batch, numpy_module))
+    meta = {b"num_cases_per_batch": 10000, b"num_vis": 3072,
+            b"label_names": [n.encode() for n in F.CIFAR10_LABEL_NAMES]}
+    (folder / "batches.meta").write_bytes(py2_pickle(meta, numpy_module))
+    got = load_cifar10(raw)
+    np.testing.assert_array_equal(got[2], x_test)
+    np.testing.assert_array_equal(got[3], y_test)
+    assert cifar10_label_names(raw) == list(F.CIFAR10_LABEL_NAMES)
 
 
 def test_cifar10_missing_batches(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from idl.data.readers import load_cifar10, load_fashion_mnist
+from idl.errors import DataError
 from idl.io import atomic_path, save_npy
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ def prepare_arrays(dataset: str, raw_dir, data_path, split_dir, val_fraction: fl
     """The dataset's arrays as one .npz (channel axis added) and a seeded 90/10 split as index files."""
     loader = {"fashion_mnist": load_fashion_mnist, "cifar10": load_cifar10}[dataset]
     x_train, y_train, x_test, y_test = loader(raw_dir)
+    if len(x_train) < 2 or len(x_test) < 1:
+        raise DataError(f"{raw_dir}: {dataset} has {len(x_train)} training and {len(x_test)} test images; "
+                        "a train/validation split needs at least 2 training images and scoring at least 1 "
+                        "test image; acquire the dataset again")
     if x_train.ndim == 3:  # grayscale: add the channel axis the models expect
         x_train, x_test = x_train[..., None], x_test[..., None]
     with atomic_path(data_path, suffix=".npz") as tmp:

@@ -13,20 +13,41 @@ from pathlib import Path
 
 import numpy as np
 
+from idl.data.arrays import load_index, load_npz
 from idl.errors import DataError
 from idl.io import write_json, write_table
 
 log = logging.getLogger(__name__)
 
 
-def _load(data_path, split_dir):
-    data = np.load(data_path)
-    split = {p: np.load(Path(split_dir) / f"{p}.npy") for p in ("train", "val")}
+N_CLASSES = 10  # Fashion-MNIST and CIFAR-10; the models' output units (idl.models.keras_basics.N_CLASSES)
+_FIX = "rerun the basics_data stage"
+
+
+def _load(data_path, split_dir) -> tuple[dict, dict]:
+    """basics_data's arrays (.npz) and train/val index files, checked before any model is built."""
+    data = load_npz(data_path, ("x_train", "y_train", "x_test", "y_test"), fix=_FIX)
+    for part in ("train", "test"):
+        x, y = data[f"x_{part}"], data[f"y_{part}"]
+        if x.ndim != 4 or x.dtype != np.uint8 or 0 in x.shape or x.shape[1:] != data["x_train"].shape[1:]:
+            raise DataError(f"{data_path}: x_{part} must be uint8 images (N, H, W, C) with N > 0, like x_train; "
+                            f"found {x.dtype} {x.shape}; {_FIX}")
+        if y.shape != (len(x),) or y.dtype.kind not in "iu":
+            raise DataError(f"{data_path}: y_{part} must be {len(x)} integer labels (one per image of x_{part}); "
+                            f"found {y.dtype} {y.shape}; {_FIX}")
+        if y.min() < 0 or y.max() >= N_CLASSES:
+            raise DataError(f"{data_path}: y_{part} has label {y.min() if y.min() < 0 else y.max()}, outside "
+                            f"0..{N_CLASSES - 1}; {_FIX}")
+    split = {p: load_index(Path(split_dir) / f"{p}.npy", len(data["x_train"]), fix=_FIX) for p in ("train", "val")}
+    if np.intersect1d(split["train"], split["val"]).size:
+        raise DataError(f"{split_dir}: train.npy and val.npy share row indices; {_FIX}")
     return data, split
 
 
 def train_run(name: str, run: dict, data_path, split_dir, out_dir, state_dir, train_cfg: dict, seed: int) -> dict:
     """Train one run for a fixed number of epochs; score it on the validation and official test sets."""
+    data, split = _load(data_path, split_dir)  # before Keras starts: a bad file fails in a second
+
     import keras
 
     from idl.models.keras_basics import build_basics_model
@@ -34,7 +55,6 @@ def train_run(name: str, run: dict, data_path, split_dir, out_dir, state_dir, tr
     from idl.training import configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())
-    data, split = _load(data_path, split_dir)
     x, y = data["x_train"], data["y_train"]
     tr, va = split["train"], split["val"]
     history = train(

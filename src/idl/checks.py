@@ -52,12 +52,11 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
 
 
 def check_url(url: str) -> None:
-    """An http(s) URL with a host and no blanks: what the downloader can fetch."""
-    from urllib.parse import urlparse
+    """What the downloader can fetch: an absolute http(s) URL naming a host."""
+    from idl.data.sources import url_problem
 
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in url):
-        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host name")
+    if problem := url_problem(url):
+        raise ValueError(f"{url!r} is not a download URL: {problem}")
 
 
 def check_image_side(side: int) -> None:

@@ -65,7 +65,6 @@ def _describe(holder: dict) -> str:
 def _acquire(output: Path, holder: dict) -> int:
     """An open descriptor holding the flock of ``output``'s lock file, or raise Busy."""
     path = lock_path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -98,11 +97,23 @@ def hold(outputs: Iterable[str | os.PathLike]) -> Iterator[None]:
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "engine": _engine(),
               "command": " ".join([Path(sys.executable).name, *sys.argv])}
     held: list[tuple[Path, int]] = []
+    made: list[Path] = []  # folders made for lock files, removed again if the stage left them empty
     try:
         for output in sorted({Path(o) for o in outputs}, key=os.path.abspath):
+            made += _make_parents(lock_path(output))
             held.append((output, _acquire(output, holder)))
         yield
     finally:
         for output, fd in reversed(held):
             lock_path(output).unlink(missing_ok=True)  # while still locked: see _acquire
             os.close(fd)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing folders above ``path``; return them, outermost first."""
+    missing = [p for p in reversed(path.parents) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return missing

@@ -18,6 +18,8 @@ from idl import checks
 from idl.errors import ParamsError
 
 SCHEMA = Path(__file__).with_name("params.schema.yaml")
+#: The key that makes Snakemake evaluate a config file as a YTE template (Python in the file runs).
+YTE_SWITCH = "__use_yte__"
 BASE_PROFILE = "paper"
 
 
@@ -61,6 +63,9 @@ def read_yaml(path: str | Path) -> dict:
         raise ParamsError(f"{path}, {exc}") from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
+    if YTE_SWITCH in data:
+        raise ParamsError(f"{path}: {YTE_SWITCH} asks Snakemake to run the file as a YTE template, which "
+                          "executes Python written in it; a parameter file holds plain values only: remove it")
     return data
 
 

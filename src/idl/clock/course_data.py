@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from idl.clock.labels import MINUTES_PER_DIAL, to_minutes
+from idl.data.arrays import load_index, load_npy
 from idl.errors import DataError
 from idl.io import atomic_path
 
@@ -34,16 +35,6 @@ TURN_FILE = "dial_turn.npy"
 _FIX = "re-download the course data (or regenerate it with idl.clock.synth.write)"
 
 
-def _load_npy(path: Path, mmap: bool, fix: str = _FIX) -> np.ndarray:
-    """``np.load`` that turns every way a file can be missing or broken into a DataError."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; {fix}")
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:  # bad header, truncated data, pickled objects
-        raise DataError(f"{path}: not a readable .npy array ({exc}); {fix}") from exc
-
-
 def validate_course_arrays(images: np.ndarray, labels: np.ndarray,
                            images_name: str | os.PathLike = IMAGES_FILE,
                            labels_name: str | os.PathLike = LABELS_FILE) -> None:
@@ -57,6 +48,8 @@ def validate_course_arrays(images: np.ndarray, labels: np.ndarray,
     if labels.ndim != 2 or labels.shape[1] != 2 or not np.issubdtype(labels.dtype, np.integer):
         raise DataError(f"{labels_name}: expected (N, 2) integer [hour, minute] labels, "
                         f"found shape {labels.shape} dtype {labels.dtype}")
+    if len(images) == 0 or 0 in images.shape[1:]:
+        raise DataError(f"{images_name}: holds no images (shape {images.shape}); {_FIX}")
     if len(images) != len(labels):
         raise DataError(f"{images_name} has {len(images)} images but {labels_name} has "
                         f"{len(labels)} labels; the two files must come from the same dataset")
@@ -76,8 +69,8 @@ def load_course_data(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     """
     directory = Path(directory)
     images_path, labels_path = directory / IMAGES_FILE, directory / LABELS_FILE
-    images = _load_npy(images_path, mmap=True)
-    labels = _load_npy(labels_path, mmap=False)
+    images = load_npy(images_path, mmap=True, fix=_FIX)
+    labels = load_npy(labels_path, fix=_FIX)
     validate_course_arrays(images, labels, images_path, labels_path)
     log.info("loaded %d clock images of %dx%d from %s", len(images), images.shape[1],
              images.shape[2], directory)
@@ -89,7 +82,7 @@ def load_dial_turn(directory: str | os.PathLike, n_rows: int) -> np.ndarray:
     path = Path(directory) / TURN_FILE
     fix = ("a model that turns the dial upright learns where the 12 is from the generator's record of "
            "each dial's turn, which generated clocks have (idl.clock.synth.write) and the course data does not")
-    turns = _load_npy(path, mmap=False, fix=fix)
+    turns = load_npy(path, fix=fix)
     if turns.shape != (n_rows,) or not np.issubdtype(turns.dtype, np.floating):
         raise DataError(f"{path}: expected {n_rows} float dial turns (one per image), found shape "
                         f"{turns.shape} dtype {turns.dtype}; regenerate the data with idl.clock.synth.write")
@@ -159,18 +152,12 @@ def save_split(directory: str | os.PathLike, split: dict[str, np.ndarray]) -> No
             np.save(tmp, np.asarray(split[name], dtype=np.int64))
 
 
-def load_split(directory: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a split written by :func:`save_split`; checks the parts are disjoint index lists."""
+def load_split(directory: str | os.PathLike, n_rows: int | None = None) -> dict[str, np.ndarray]:
+    """Read a split written by :func:`save_split`: three disjoint, non-empty index lists, each
+    index below ``n_rows`` (the rows of the data it splits) when that is given."""
     directory = Path(directory)
     fix = "rerun the split step"
-    split = {}
-    for name in SPLIT_PARTS:
-        path = directory / f"{name}.npy"
-        idx = _load_npy(path, mmap=False, fix=fix)
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise DataError(f"{path}: expected a 1-D integer array of row indices, found shape "
-                            f"{idx.shape} dtype {idx.dtype}; {fix}")
-        split[name] = idx.astype(np.int64, copy=False)
+    split = {name: load_index(directory / f"{name}.npy", n_rows, fix=fix) for name in SPLIT_PARTS}
     both = np.concatenate([split[p] for p in SPLIT_PARTS])
     if len(np.unique(both)) != len(both):
         raise DataError(f"{directory}: train/val/test share row indices; {fix}")

@@ -23,10 +23,7 @@ def _load(data_dir: Path, split_dir: Path | None):
     images, labels = load_course_data(data_dir)
     if split_dir is None:
         return images, labels, None
-    split = load_split(split_dir)
-    if max(int(idx.max()) for idx in split.values() if len(idx)) >= len(labels):
-        raise DataError(f"{split_dir}: split indices exceed the {len(labels)} rows of {data_dir}; rerun the split")
-    return images, labels, split
+    return images, labels, load_split(split_dir, n_rows=len(labels))
 
 
 def _take(y, idx):
@@ -76,15 +73,18 @@ def curriculum_images(recipe: dict, curriculum_dirs, labels: np.ndarray, shape: 
 def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int,
                       curriculum_dirs=None):
     from idl.clock import recipes
+
+    recipe = recipes.validate_recipe(model_cfg)
+    # the files are checked before Keras is imported: a bad file fails in a second, not after TF starts
+    images, labels, split = _load(Path(data_dir), Path(split_dir))
+    turns = load_dial_turn(data_dir, len(labels)) if recipe["upright"] else None
+
     from idl.models.clock import prepare_images
     from idl.training import STATE_HISTORY, configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())  # before TensorFlow runs any op
-    recipe = recipes.validate_recipe(model_cfg)
     cfg = training_settings(recipe, train_cfg)
-    images, labels, split = _load(Path(data_dir), Path(split_dir))
     x = prepare_images(np.asarray(images))
-    turns = load_dial_turn(data_dir, len(labels)) if recipe["upright"] else None
     y = recipes.targets(recipe, labels, turns)
     tr, va = split["train"], split["val"]
     log.info("training %s on %d images (%d validation), input %s, %s",
@@ -155,17 +155,18 @@ def evaluate_clock_model(
     The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
     the scores of the same model reading each image at four quarter turns, outputs averaged.
     """
-    import keras
-
     from idl.clock import recipes
-    from idl.clock.figures import prediction_grid
-    from idl.clock.scoring import predictions_frame, score
 
     trained_dir = Path(trained_dir)
     recipe = recipes.validate_recipe(model_cfg)
     images, labels, split = _load(Path(data_dir), Path(split_dir) if split_dir else None)
+
+    from idl.clock.figures import prediction_grid
+    from idl.clock.scoring import predictions_frame, score
+    from idl.models.clock import load_model
+
     rows = split["test"] if split is not None else np.arange(len(labels))
-    model = keras.models.load_model(trained_dir / "model.keras")
+    model = load_model(trained_dir / "model.keras")
     x, lab = np.asarray(images[rows]), labels[rows]
     if x.shape[1:] != tuple(model.input_shape[1:3]):
         raise DataError(

@@ -7,7 +7,12 @@ file counts) and described the same way (``dest/SOURCE.json``).
 
 Guarantees a workflow engine relies on:
 
-* ``dest`` appears whole or not at all (built in a temporary sibling, renamed at the end);
+* ``dest`` appears whole or not at all (built in a temporary sibling, renamed at the end),
+  and only once the data read as the pipeline will read it (:func:`check_format`);
+* archives are unpacked only if every member stays inside the destination (no absolute
+  paths, ``..``, drive letters, links pointing out, device files);
+* temporaries are named after their process, removed however a run ends, and swept by the
+  next run after a ``kill -9`` (:mod:`idl.io`);
 * downloads land in a cache under a temporary name and are renamed only once complete
   (Content-Length) and verified (checksum), so the cache never holds half a file and a
   second acquisition copies from it without touching the network;
@@ -19,8 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import lzma
 import os
+import posixpath
+import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import time
@@ -31,11 +40,14 @@ from typing import Mapping
 from urllib.parse import parse_qs, unquote, urlparse
 
 import requests
+import urllib3
 from tqdm import tqdm
 
+from idl.clock.course_data import load_course_data
 from idl.errors import DataError, DownloadError
-from idl.io import atomic_dir, atomic_path, write_json
-from idl.data.sources import DatasetSource, get_source, parse_checksum
+from idl.io import atomic_dir, atomic_path, scratch_dir, sweep_stale, write_json
+from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist
+from idl.data.sources import DatasetSource, check_url, get_source, parse_checksum
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +94,23 @@ def check_layout(name: str, root: str | os.PathLike, counts: Mapping[str, int] |
     return found
 
 
+def check_format(name: str, root: str | os.PathLike) -> None:
+    """Read dataset ``name`` under ``root`` as the pipeline will; DataError if it cannot.
+
+    Fashion-MNIST, CIFAR-10 and the clock data go through their readers (dtype, shape, label
+    range, no empty splits; CIFAR-10's pickles through the restricted unpickler). The image
+    datasets are checked by their layout counts, which are never zero.
+    """
+    root = Path(root)
+    if name == "fashion_mnist":
+        load_fashion_mnist(root)
+    elif name == "cifar10":
+        load_cifar10(root)
+        cifar10_label_names(root)
+    elif name == "clock":
+        load_course_data(root)  # refuses empty data too
+
+
 def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | None = None,
             mirror: str | None = None, url: str | None = None,
             expected_counts: Mapping[str, int] | None = None,
@@ -117,36 +146,41 @@ def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | No
     if url and source.kind == "http_files":
         raise ValueError(f"{name} has {len(source.files)} files: use mirror= (a base URL), "
                          "not url=")
+    if url:
+        check_url(url, "url")
+    if mirror:
+        check_url(mirror, "mirror")
     layout = _layout(source, expected_counts)  # validates group names before any download
     sums = _user_checksums(checksums)
     cache = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".unpack", dir=dest.parent))
-    try:
-        with atomic_dir(dest) as stage:
-            if local is not None:
-                record = _stage_local(source, Path(local), work, stage, sums, layout, progress)
-            elif source.kind == "kaggle" and not (url or mirror):
-                record = _stage_kaggle(source, work, stage, layout, progress)
-            else:
-                record = _stage_http(source, cache, work, stage, mirror, url, sums, layout,
-                                     retries=retries, timeout=timeout, backoff=backoff,
-                                     progress=progress)
-            counts = check_layout(
-                name, stage, expected_counts, where=dest,
-                hint=f"Source: {_describe(record)}. Nothing was written to {dest}. The download or "
-                     "archive is incomplete or a different version: acquire again (delete the "
-                     "cached copy if it came from the cache), or, for a deliberate subset, "
-                     "pass expected_counts for these groups.")
-            _verify_members(source, stage, sums, record)
-            digest, per_file = _layout_digest(stage, layout)
-            record = {"name": name, **record, "counts": counts, "layout_sha256": digest}
-            if len(per_file) <= 16:  # small layouts: the hashes to pin with checksums=
-                record["file_sha256"] = per_file
-            write_json(stage / SOURCE_FILE, record)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with scratch_dir(dest, "unpack") as work, atomic_dir(dest) as stage:
+        if local is not None:
+            record = _stage_local(source, Path(local), work, stage, sums, layout, progress)
+        elif source.kind == "kaggle" and not (url or mirror):
+            record = _stage_kaggle(source, work, stage, layout, progress)
+        else:
+            record = _stage_http(source, cache, work, stage, mirror, url, sums, layout,
+                                 retries=retries, timeout=timeout, backoff=backoff,
+                                 progress=progress)
+        counts = check_layout(
+            name, stage, expected_counts, where=dest,
+            hint=f"Source: {_describe(record)}. Nothing was written to {dest}. The download or "
+                 "archive is incomplete or a different version: acquire again (delete the "
+                 "cached copy if it came from the cache), or, for a deliberate subset, "
+                 "pass expected_counts for these groups.")
+        _verify_members(source, stage, sums, record)
+        try:
+            check_format(name, stage)
+        except DataError as e:  # name the file inside the dataset, not inside our temporary
+            inside = str(e).replace(f"{stage}{os.sep}", "").replace(str(stage), ".")
+            raise DataError(f"{name} from {_describe(record)}: {inside.rstrip('.')}. Nothing "
+                            f"was written to {dest}.") from e
+        digest, per_file = _layout_digest(stage, layout)
+        record = {"name": name, **record, "counts": counts, "layout_sha256": digest}
+        if len(per_file) <= 16:  # small layouts: the hashes to pin with checksums=
+            record["file_sha256"] = per_file
+        write_json(stage / SOURCE_FILE, record)
     log.info("%s: acquired into %s (%s)", name, dest,
              ", ".join(f"{g} {n}" for g, n in record["counts"].items()))
     return record
@@ -159,6 +193,7 @@ def _stage_http(source: DatasetSource, cache: Path, work: Path, stage: Path, mir
     files = []
     for file_url, filename, checksum in _plan(source, mirror, url, sums):
         target = cache / source.name / filename
+        sweep_stale(target)  # partial downloads of killed runs, even when the cache is used
         info = _cached(target, file_url, checksum) or _download(
             file_url, target, checksum, retries=retries, timeout=timeout, backoff=backoff,
             progress=progress)
@@ -191,6 +226,10 @@ def _stage_local(source: DatasetSource, local: Path, work: Path, stage: Path, su
     if not local.exists():
         raise DataError(f"{source.name}: local path {local} does not exist. Point `local` at the "
                         "downloaded archive or at the folder it unpacks to.")
+    if not (local.is_dir() or local.is_file()):
+        raise DataError(f"{source.name}: local path {local} is neither a file nor a folder (a "
+                        "pipe or device?). Point `local` at the downloaded archive or at the "
+                        "folder it unpacks to.")
     record: dict = {"source": "local", "local": str(local.resolve()), "files": []}
     registry = {f.filename: f.checksum for f in source.files}
     if local.is_dir():
@@ -351,6 +390,10 @@ def _download_once(url: str, target: Path, checksum: str | None, *, timeout: flo
                              "the source")
     except (requests.ConnectionError, requests.Timeout) as e:
         raise _Transient(f"connection failed: {e}") from e
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as e:  # bad URL, ...
+        raise DownloadError(f"downloading {url} failed: {type(e).__name__}: {_reason(e)}. Check "
+                            "the URL (or mirror), or download the file by hand and pass "
+                            "local=.") from e
     return info
 
 
@@ -432,23 +475,91 @@ def _unpack_into(archive: Path, work: Path, stage: Path, layout, progress: bool,
 
 
 def _extract(archive: Path, into: Path, progress: bool) -> None:
+    """Unpack ``archive`` (zip or tar, by name or by content; else a single file) into
+    ``into``, refusing hostile members (:func:`_check_member`) before they are written."""
     lower = archive.name.lower()
     bar = dict(unit="file", desc=f"unpack {archive.name}", disable=not progress, leave=False)
     try:
         if lower.endswith(".zip") or (not lower.endswith(_TAR_SUFFIXES)
                                       and zipfile.is_zipfile(archive)):
             with zipfile.ZipFile(archive) as zf:
-                for member in tqdm(zf.infolist(), **bar):
-                    zf.extract(member, into)  # ZipFile.extract strips absolute paths and ".."
+                members = zf.infolist()
+                for member in members:  # all of them before anything is written
+                    _check_member(archive, member.filename, *_zip_kind(zf, member))
+                for member in tqdm(members, **bar):
+                    zf.extract(member, into)
         elif lower.endswith(_TAR_SUFFIXES) or tarfile.is_tarfile(archive):
             with tarfile.open(archive, "r:*") as tf:
                 for member in tqdm(tf, **bar):  # one pass over a compressed stream
-                    tf.extract(member, into, filter="data")
+                    _check_member(archive, member.name, *_tar_kind(member))
+                    tf.extract(member, into, filter="data")  # and the data filter besides
         else:
             shutil.copy2(archive, into / archive.name)  # a single file (e.g. an IDX .gz)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as e:
+    except tarfile.FilterError as e:  # should _check_member have let one through
+        member = getattr(getattr(e, "tarinfo", None), "name", "?")
+        raise _hostile(archive, member, f"is refused by tarfile's data filter ({e})") from e
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError,
+            RuntimeError, ValueError) as e:  # RuntimeError: encrypted or unsupported zip
         raise DataError(f"cannot unpack {archive}: {e}. The archive is corrupt or incomplete: "
                         "delete it and acquire again (or download it again by hand).") from e
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _path_problem(path: str) -> str | None:
+    """Why ``path`` (a member name or link target, relative to the archive's root) could
+    land outside the destination, or None."""
+    if "\\" in path or _DRIVE.match(path):
+        return "is a Windows path (backslash or drive letter)"
+    if path.startswith("/"):
+        return "is an absolute path"
+    if ".." in path.split("/"):
+        return "climbs out of the folder with '..'"
+    return None
+
+
+def _check_member(archive: Path, name: str, kind: str, link: str | None = None) -> None:
+    """Refuse a member whose path, or whose link target, is not inside the destination, and
+    device files and pipes; ``kind`` is file, dir, symlink, hardlink or special."""
+    problem = _path_problem(name)
+    if problem is None and kind == "special":
+        problem = "is a device file or pipe"
+    if problem is None and kind in ("symlink", "hardlink"):
+        # a symbolic link's target is relative to its own folder, a hard link's to the root
+        base = posixpath.dirname(name) if kind == "symlink" else ""
+        if link is None or _path_problem(posixpath.normpath(posixpath.join(base, link))):
+            problem = f"is a link to {link!r}, outside the archive"
+    if problem:
+        raise _hostile(archive, name, problem)
+
+
+def _hostile(archive: Path, member: str, problem: str) -> DataError:
+    return DataError(f"refusing to unpack {archive}: member {member!r} {problem}. A dataset "
+                     "archive holds only files inside its own folder; this one could write "
+                     "elsewhere on your disk, so none of it was kept. Get the archive from the "
+                     "dataset's official source.")
+
+
+def _zip_kind(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str | None]:
+    """(kind, link target) of a zip member, from the Unix mode its creator recorded."""
+    mode = info.external_attr >> 16 if info.create_system == 3 else 0
+    if stat.S_ISLNK(mode):  # zipfile would write the target as a small file's text
+        return "symlink", zf.read(info).decode("utf-8", "replace") if info.file_size < 4096 \
+            else None
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return "special", None
+    return ("dir" if info.is_dir() else "file"), None
+
+
+def _tar_kind(member: tarfile.TarInfo) -> tuple[str, str | None]:
+    if member.issym():
+        return "symlink", member.linkname
+    if member.islnk():
+        return "hardlink", member.linkname
+    if member.isdir() or member.isfile():
+        return ("dir" if member.isdir() else "file"), None
+    return "special", None
 
 
 def _find_root(top: Path, layout) -> Path:
@@ -479,13 +590,23 @@ def _find_root(top: Path, layout) -> Path:
 
 def _copy_tree(src: Path, dst: Path, progress: bool) -> None:
     """Copy the contents of ``src`` into the existing folder ``dst`` (never links: the
-    source may be a cache or a user's folder that must not change with ours)."""
+    source may be a cache or a user's folder that must not change with ours). Links to
+    files are copied as the files; anything else that is not a regular file is refused."""
     files = [Path(dirpath) / f for dirpath, _, names in os.walk(src) for f in names]
     for path in tqdm(files, unit="file", desc=f"copy {src.name}", disable=not progress,
                      leave=False):
+        if not path.is_file():
+            raise DataError(f"{path} is not a regular file (a pipe, device, socket or broken "
+                            "link); a dataset folder holds only files and folders: remove it")
+        if path.is_symlink() and not path.resolve().is_relative_to(src.resolve()):
+            raise DataError(f"{path} is a link to {path.resolve()}, outside {src}; a dataset folder "
+                            "holds its own files: copy the file in instead of linking to it")
         out = dst / path.relative_to(src)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, out)
+        try:
+            shutil.copy2(path, out)
+        except OSError as e:
+            raise DataError(f"cannot copy {path}: {e}") from e
 
 
 def _count(root: Path, pattern: str) -> int:
@@ -498,6 +619,9 @@ def _layout(source: DatasetSource, counts: Mapping[str, int] | None) -> dict:
         if group not in layout:
             raise ValueError(f"expected_counts: {source.name} has no group {group!r}; "
                              f"groups: {', '.join(layout)}")
+        if int(n) < 1:
+            raise ValueError(f"expected_counts: {source.name} group {group!r} must hold at "
+                             f"least 1 file, not {n}")
         layout[group] = (layout[group][0], int(n))
     return layout
 
@@ -515,11 +639,14 @@ def _layout_digest(root: Path, layout) -> tuple[str, dict[str, str]]:
 
 def _hash_file(path: Path) -> dict:
     md5, sha256, n = hashlib.md5(), hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            md5.update(chunk)
-            sha256.update(chunk)
-            n += len(chunk)
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                md5.update(chunk)
+                sha256.update(chunk)
+                n += len(chunk)
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e}") from e
     return {"bytes": n, "md5": md5.hexdigest(), "sha256": sha256.hexdigest()}
 
 

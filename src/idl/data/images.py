@@ -16,6 +16,10 @@ Choices made here, and why:
 * Transparency (RGBA, LA, "P" with a transparent colour) is composited onto a
   solid ``background`` *before* resizing: resizing un-premultiplied RGBA would
   bleed the arbitrary colour stored under transparent pixels into the edges.
+* Pixels of more than 8 bits (16-bit greyscale PNG/TIFF, 32-bit integer or float TIFF) are
+  scaled by their bit depth (16 bits: divided by 257), never clipped: Pillow's own conversion
+  would saturate a mid-grey 16-bit image to white. Pixels whose depth cannot be told (integers
+  beyond 16 bits, floats outside 0..1) are refused, naming the file, like a corrupt image.
 * Non-square images are centre-cropped to a square first (the crop box goes to
   ``resize`` so it is exact even after a draft decode), so nothing is stretched.
 * Row order is the natural sort of the file names ("2.png" before "10.png"), so
@@ -69,13 +73,47 @@ def _check_background(background: Sequence[int]) -> tuple[int, int, int]:
     return bg  # type: ignore[return-value]
 
 
-def _to_rgb(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    """RGB image; transparent pixels become ``background`` (composited, not dropped)."""
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or im.has_transparency_data:
-        rgba = im.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (*background, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return im if im.mode == "RGB" else im.convert("RGB")
+def _deep_to_8bit(im: Image.Image, path: Path) -> Image.Image:
+    """A single-channel image of more than 8 bits per pixel as 8-bit "L", by its bit depth.
+
+    Pillow's own conversion clips such pixels to 255, so a mid-grey 16-bit image comes out
+    white. The rules: 16-bit modes ("I;16", "I;16B", ...) are full-range 16-bit and divided by
+    257 (65535 -> 255); "I" (32-bit integers) is read the same way when its pixels lie in
+    0..65535 (how 16-bit files have been opened) and refused otherwise; "F" (32-bit floats) is
+    read as 0..1 (times 255) and refused otherwise. Refusals are a DataError naming the file.
+    """
+    a = np.asarray(im)
+    if im.mode == "F":
+        if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
+            raise DataError(f"{path}: floating-point pixels outside 0..1 (from {np.nanmin(a):g} to "
+                            f"{np.nanmax(a):g}, {int(np.sum(~np.isfinite(a)))} not finite) have no single "
+                            "meaning in 8 bits; save the image as 8- or 16-bit integers, or remove it")
+        scaled = a.astype(np.float64) * 255.0
+    else:
+        if a.min() < 0 or a.max() > 65535:
+            raise DataError(f"{path}: {im.mode!r} pixels from {a.min()} to {a.max()} do not fit 16 bits, so "
+                            "their bit depth is unknown; save the image as 8- or 16-bit, or remove it")
+        scaled = a.astype(np.float64) / 257.0
+    return Image.fromarray(np.round(scaled).astype(np.uint8), "L")
+
+
+def _to_rgb(im: Image.Image, background: tuple[int, int, int], path: Path) -> Image.Image:
+    """RGB image; transparent pixels become ``background`` (composited, not dropped).
+
+    Every Pillow mode is read: more than 8 bits per pixel by :func:`_deep_to_8bit`, the rest
+    by Pillow's conversion; a mode it cannot convert is a DataError naming the file.
+    """
+    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+        im = _deep_to_8bit(im, path)
+    try:
+        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or im.has_transparency_data:
+            rgba = im.convert("RGBA")
+            canvas = Image.new("RGBA", rgba.size, (*background, 255))
+            return Image.alpha_composite(canvas, rgba).convert("RGB")
+        return im if im.mode == "RGB" else im.convert("RGB")
+    except ValueError as e:  # "conversion from X to Y not supported"
+        raise DataError(f"{path}: images of pixel mode {im.mode!r} cannot be converted to RGB ({e}); "
+                        "save it as 8-bit RGB or grayscale, or remove it") from e
 
 
 def load_downsampled(
@@ -103,7 +141,7 @@ def load_downsampled(
                 # 1/8 while decoding, keeping both sides >= size.
                 im.draft("RGB", (size, size))
             im.load()  # decode now, so truncation is detected here
-            rgb = _to_rgb(im, bg)
+            rgb = _to_rgb(im, bg, path)
             w, h = rgb.size
             side = min(w, h)
             box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
@@ -300,11 +338,15 @@ def read_manifest(out_dir: str | os.PathLike) -> list[str]:
             rows = list(csv.DictReader(fh))
     except FileNotFoundError as e:
         raise DataError(f"{path}: manifest not found; run the image preparation step first.") from e
+    except (OSError, UnicodeDecodeError, csv.Error) as e:  # a folder, a binary file, a broken quote...
+        raise DataError(f"{path}: not a readable manifest ({type(e).__name__}: {e}); rerun the image "
+                        "preparation step") from e
     if rows and list(rows[0]) != ["row", "source"]:
         raise DataError(f"{path}: expected columns row,source, got {list(rows[0])}")
     for i, r in enumerate(rows):
-        if int(r["row"]) != i:
-            raise DataError(f"{path}: row numbers must be 0..N-1 in order; line {i + 2} says {r['row']}")
+        if r["row"] != str(i) or not r["source"]:
+            raise DataError(f"{path}: row numbers must be 0..N-1 in order, each with its source; line {i + 2} "
+                            f"says {r['row']!r}, {r['source']!r}; rerun the image preparation step")
     return [r["source"] for r in rows]
 
 

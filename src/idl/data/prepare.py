@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from idl.data.arrays import load_npy
 from idl.data.images import before_after_figure, prepare_images, read_manifest, select_files, tinyhero_pattern
 from idl.data.sources import DATASETS
 from idl.errors import DataError
@@ -32,7 +33,7 @@ def prepare_dataset(name: str, raw_dir: Path, out_dir: Path, figure_path: Path, 
         max_bad_fraction=cfg["max_bad_fraction"],
         root=raw_dir,
     )
-    images = np.load(Path(out_dir) / "images.npy", mmap_mode="r")
+    images = load_npy(Path(out_dir) / "images.npy", mmap=True, fix="rerun the prepare_images stage")
 
     sources = read_manifest(out_dir)[:8]
     before_after_figure([Path(raw_dir) / s for s in sources], np.asarray(images[: len(sources)]), figure_path,

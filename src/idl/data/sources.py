@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, Mapping
+from urllib.parse import urlsplit
+
+from idl.errors import DownloadError
 
 Kind = Literal["http_files", "http_archive", "kaggle"]
 
@@ -82,6 +85,35 @@ def parse_checksum(text: str) -> tuple[str, str]:
     if len(hexdigest) != lengths[algo] or any(c not in "0123456789abcdef" for c in hexdigest):
         raise ValueError(f"checksum {text!r}: expected {lengths[algo]} hex digits for {algo}")
     return algo, hexdigest
+
+
+def url_problem(url) -> str | None:
+    """Why ``url`` is not an absolute http(s) URL naming a host, or None if it is one."""
+    if not isinstance(url, str) or not url.strip():
+        return "it is empty"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "it contains spaces or control characters (write a space as %20)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as e:
+        return f"it cannot be parsed ({e})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "it does not start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    return None
+
+
+def check_url(url: str, key: str) -> str:
+    """``url`` if it is an absolute http(s) URL naming a host; else a DownloadError that
+    names ``key`` (where the URL came from, e.g. ``data.clock.url``) and the URL."""
+    problem = url_problem(url)
+    if problem:
+        raise DownloadError(f"{key}: {url!r} is not a download URL: {problem}. Give a full "
+                            "address such as https://example.org/data/file.zip, or use `local` "
+                            "for a file already on disk.")
+    return url
 
 
 FASHION_MNIST_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"

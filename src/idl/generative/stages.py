@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from idl.data.arrays import load_index, load_npy
 from idl.errors import DataError
 from idl.io import atomic_dir, save_npy, write_json, write_table
 
@@ -27,27 +28,33 @@ CURVES = {"cae": ("loss",), "vae": ("loss", "reconstruction_loss", "kl_loss"), "
 
 # ------------------------------------------------------------------------ data
 
+_PREPARE_FIX = "rerun the prepare_images stage for this dataset"
+_SPLIT_FIX = "rerun the gen_split stage"
+
+
+def _prepared_images(prepared_dir, mmap: bool = False) -> np.ndarray:
+    """The prepared ``images.npy`` (uint8, n x h x w x 3, n >= 2), checked."""
+    path = Path(prepared_dir) / "images.npy"
+    images = load_npy(path, mmap=mmap, fix=_PREPARE_FIX)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or 0 in images.shape[1:]:
+        raise DataError(f"{path}: expected uint8 RGB images (n, h, w, 3), got {images.dtype} {images.shape}; "
+                        f"{_PREPARE_FIX}")
+    if len(images) < 2:
+        raise DataError(f"{path}: {len(images)} image(s); a train/test split needs at least 2; {_PREPARE_FIX} "
+                        "with more images")
+    return images
+
+
 def load_images(prepared_dir) -> np.ndarray:
     """The prepared ``images.npy`` (uint8, n x h x w x 3) as float32 in [0, 1]."""
-    path = Path(prepared_dir) / "images.npy"
-    if not path.exists():
-        raise DataError(f"{path}: no prepared images; run the prepare_images stage for this dataset first")
-    images = np.load(path)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) < 2:
-        raise DataError(f"{path}: expected at least 2 uint8 RGB images (n, h, w, 3), got {images.dtype} {images.shape}")
-    return images.astype(np.float32) / 255.0
+    return _prepared_images(prepared_dir).astype(np.float32) / 255.0
 
 
 def write_split(prepared_dir, out_dir, test_fraction: float, seed: int) -> dict:
     """A seeded train/test split of the prepared images, saved as index files (train.npy, test.npy)."""
     from idl.basics_data import split_indices
 
-    path = Path(prepared_dir) / "images.npy"
-    if not path.exists():
-        raise DataError(f"{path}: no prepared images to split")
-    n = len(np.load(path, mmap_mode="r"))
-    if n < 2:
-        raise DataError(f"{path}: {n} image(s); a train/test split needs at least 2")
+    n = len(_prepared_images(prepared_dir, mmap=True))
     parts = split_indices(n, val_fraction=test_fraction, seed=seed)
     info = {"n": n, "n_train": int(len(parts["train"])), "n_test": int(len(parts["val"])),
             "test_fraction": test_fraction, "seed": seed}
@@ -59,12 +66,13 @@ def write_split(prepared_dir, out_dir, test_fraction: float, seed: int) -> dict:
     return info
 
 
-def read_split(split_dir) -> tuple[np.ndarray, np.ndarray]:
+def read_split(split_dir, n_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The train and test index files, disjoint and non-empty, each index below ``n_rows`` if given."""
     split_dir = Path(split_dir)
-    try:
-        return np.load(split_dir / "train.npy"), np.load(split_dir / "test.npy")
-    except FileNotFoundError as e:
-        raise DataError(f"{split_dir}: no split index files ({e.filename}); run the gen_split stage") from None
+    tr, te = (load_index(split_dir / f"{part}.npy", n_rows, fix=_SPLIT_FIX) for part in ("train", "test"))
+    if np.intersect1d(tr, te).size:
+        raise DataError(f"{split_dir}: train.npy and test.npy share row indices; {_SPLIT_FIX}")
+    return tr, te
 
 
 # ----------------------------------------------------------------------- train
@@ -80,12 +88,13 @@ def train_generative(prepared_dir, split_dir, out_dir, state_dir, recipe: dict, 
     """Train one recipe on a dataset's training split; write model.keras and history.csv."""
     from functools import partial
 
+    images = load_images(prepared_dir)  # before Keras starts: a bad file fails in a second
+    tr, te = read_split(split_dir, len(images))
+
     from idl.models.generative import compile_generative
     from idl.training import configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())
-    images = load_images(prepared_dir)
-    tr, te = read_split(split_dir)
     x_train, x_test = images[tr], images[te]
     kind = recipe["kind"]
     # the CAE learns x -> x; the VAE and GAN take the images alone (their losses are their own)
@@ -113,6 +122,9 @@ def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
 def evaluate_generative(model_path, history_path, prepared_dir, split_dir, scores_path, figures_dir,
                         name: str, dataset: str, recipe: dict, eval_cfg: dict, seed: int) -> dict:
     """Scores (scores.json) and figures (reconstructions, samples, interpolation, loss curves) of one model."""
+    images = load_images(prepared_dir)  # before Keras starts: a bad file fails in a second
+    tr, te = read_split(split_dir, len(images))
+
     import keras
 
     import idl.models.generative  # noqa: F401 - registers the model classes load_model needs
@@ -123,8 +135,6 @@ def evaluate_generative(model_path, history_path, prepared_dir, split_dir, score
     configure_threads(threads_from_env())
     model = keras.models.load_model(model_path)
     history = read_history(history_path)
-    images = load_images(prepared_dir)
-    tr, te = read_split(split_dir)
     test = images[te]
     kind = recipe["kind"]
     n_show = min(eval_cfg["n_show"], len(test))

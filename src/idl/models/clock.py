@@ -136,6 +136,12 @@ def prepare_images(x: np.ndarray) -> np.ndarray:
     raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {x.shape}")
 
 
+def load_model(path) -> keras.Model:
+    """A saved clock model. Use this, not ``keras.models.load_model`` alone: importing this
+    module registers the custom layers a clock model may hold (:class:`TurnUpright`)."""
+    return keras.models.load_model(path)
+
+
 @keras.saving.register_keras_serializable(package="idl")
 class TurnUpright(keras.layers.Layer):
     """Turn each image so that the direction given by its vector points up.
