@@ -7,7 +7,7 @@ same batch size, same seed:
 * ``plain``: what one would write without the project: seed, build, compile with
   Keras' default optimizer, ``model.fit`` with validation data, no callbacks;
 * ``ours``: ``idl.training.train`` called exactly as the basics stage
-  (``idl.basics_stages.train_run``) calls it: seeded (op determinism on TensorFlow),
+  (``idl.basics.train.train_run``) calls it: seeded (op determinism on TensorFlow),
   per-epoch CSV log, ``BackupAndRestore`` backup (weights + optimizer state,
   double-buffered), a data fingerprint before training, and the finished model saved
   once in its state and once atomically as the output. Its state and outputs go to a temporary folder.
@@ -27,7 +27,7 @@ not grow with the data, so it is the number to carry over to full scale, where t
 ratio tends to 1. ``call s`` is the whole call, set-up (data fingerprint, compile)
 and final save included.
 
-The data are generated Fashion-MNIST look-alikes (``idl.data.fixtures.fashion_like``),
+The data are generated Fashion-MNIST look-alikes (``idl.data.demo_data.fashion_like``),
 or the real images if ``--fashion-mnist DIR`` names a folder with the four IDX files
 (the workflow keeps them in ``resources/raw/fashion_mnist``). ``--n-train`` training
 images plus ``basics.val_fraction`` of them held out for validation, split with the
@@ -65,8 +65,8 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from idl.basics_data import split_indices
-from idl.data.fixtures import fashion_like
+from idl.data.splits import split_indices
+from idl.data.demo_data import fashion_like
 from idl.data.readers import load_fashion_mnist
 from idl.errors import DataError
 from idl.io import write_json
@@ -118,7 +118,7 @@ def load_data(n_train: int, val_fraction: float, seed: int, fashion_dir: Path | 
     n_total = max(2, int(round(n_train / (1.0 - val_fraction))))
     if fashion_dir is None:
         x, y = fashion_like(n_total, seed)
-        source = "generated Fashion-MNIST look-alikes (idl.data.fixtures.fashion_like)"
+        source = "generated Fashion-MNIST look-alikes (idl.data.demo_data.fashion_like)"
     else:
         x, y, _, _ = load_fashion_mnist(fashion_dir)
         if n_total > len(x):
@@ -126,7 +126,7 @@ def load_data(n_train: int, val_fraction: float, seed: int, fashion_dir: Path | 
                             f"--n-train {n_train} plus validation; lower --n-train")
         x, y = x[:n_total], y[:n_total]
         source = f"Fashion-MNIST from {fashion_dir}"
-    x, y = x[..., None], y.astype(np.int64)  # as idl.basics_data stores them
+    x, y = x[..., None], y.astype(np.int64)  # as idl.basics.data stores them
     split = split_indices(len(x), val_fraction=val_fraction, seed=seed)
     tr, va = split["train"], split["val"]
     return x[tr], y[tr], x[va], y[va], source

@@ -112,7 +112,8 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     from idl.clock.labels import to_minutes
     from idl.clock.curriculum import FULL, curriculum_dataset, epoch_accuracy, rotations
     from idl.clock.scoring import score
-    from idl.clock.train import curve_metrics, score_quarter_turns, training_settings
+    from idl.clock.evaluate import curve_metrics, score_quarter_turns
+    from idl.clock.train import training_settings
     from idl.io import write_json
     from idl.models.clock import load_model
     from idl.plots import learning_curves

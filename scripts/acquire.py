@@ -26,9 +26,9 @@ def main(args, p):
                 synth.write(tmp, seed=p["seed"], **cfg["synthetic"])
                 write_json(tmp / "SOURCE.json", {"name": "clock", "source": "synthetic", "seed": p["seed"], **cfg["synthetic"]})
         else:
-            from idl.data import fixtures
+            from idl.data import demo_data
 
-            fixtures.make_raw(args.dataset, args.out, seed=p["seed"], **cfg["synthetic"])
+            demo_data.make_raw(args.dataset, args.out, seed=p["seed"], **cfg["synthetic"])
         return
     from idl.data.acquire import acquire
 

@@ -19,7 +19,8 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.basics_stages import ranked_run, train_run
+    from idl.basics.rank import ranked_run
+    from idl.basics.train import train_run
 
     name, recipe = ranked_run(args.ranking, args.rank, p["basics.runs"])
     train_run(name, recipe, args.data, args.split, args.out, args.state, p["basics.train"], p["seed"])

@@ -17,7 +17,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.basics_data import prepare_arrays
+    from idl.basics.data import prepare_arrays
 
     prepare_arrays(args.dataset, args.raw, args.data, args.split, p["basics.val_fraction"], p["seed"])
 

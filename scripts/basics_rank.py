@@ -15,7 +15,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.basics_stages import rank
+    from idl.basics.rank import rank
 
     rank(args.metrics, args.out, p["basics.rank_by"])
 

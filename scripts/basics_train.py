@@ -18,7 +18,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.basics_stages import train_run
+    from idl.basics.train import train_run
 
     train_run(args.run, p[f"basics.runs.{args.run}"], args.data, args.split, args.out, args.state,
               p["basics.train"], p["seed"])

@@ -22,7 +22,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.clock.train import evaluate_clock_model
+    from idl.clock.evaluate import evaluate_clock_model
 
     evaluate_clock_model(
         name=args.model,

@@ -22,7 +22,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.generative.stages import evaluate_generative
+    from idl.generative.evaluate import evaluate_generative
 
     evaluate_generative(args.model, args.history, args.data, args.split, args.scores, args.figures,
                         name=args.gen, dataset=args.dataset, recipe=p[f"generative.models.{args.gen}"],

@@ -15,7 +15,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.generative.stages import write_split
+    from idl.generative.data import write_split
 
     write_split(args.data, args.out, p["generative.test_fraction"], p["seed"])
 

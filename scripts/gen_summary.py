@@ -15,7 +15,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.generative.stages import write_summary
+    from idl.generative.summary import write_summary
 
     write_summary(args.scores, args.out)
 

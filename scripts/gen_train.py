@@ -18,7 +18,7 @@ def add_arguments(ap):
 
 
 def main(args, p):
-    from idl.generative.stages import train_generative
+    from idl.generative.train import train_generative
 
     train_generative(args.data, args.split, args.out, args.state, p[f"generative.models.{args.gen}"], p["seed"])
 

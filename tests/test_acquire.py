@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from httpserver import FileServer
-from idl.data import fixtures as F
+from idl.data import demo_data as F
 from idl.data.acquire import acquire, check_layout, expected_counts
 from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist
 from idl.data.sources import DATASETS, TINYHERO_COMMIT, parse_checksum

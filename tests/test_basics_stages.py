@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from idl.basics import write_ranking
-from idl.basics_data import prepare_arrays
-from idl.basics_stages import ranked_run
-from idl.data import fixtures
+from idl.basics.rank import write_ranking
+from idl.basics.data import prepare_arrays
+from idl.basics.rank import ranked_run
+from idl.data import demo_data
 from idl.errors import DataError
 
 RUNS = {
@@ -43,7 +43,7 @@ def test_ranked_run_not_in_params_is_a_clear_error(tmp_path):
 
 
 def test_prepare_arrays_adds_channels_and_saves_a_seeded_split(tmp_path):
-    fixtures.make_raw("fashion_mnist", tmp_path / "raw", seed=0, n_train=50, n_test=10)
+    demo_data.make_raw("fashion_mnist", tmp_path / "raw", seed=0, n_train=50, n_test=10)
     prepare_arrays("fashion_mnist", tmp_path / "raw", tmp_path / "a.npz", tmp_path / "split", 0.1, seed=3)
     data = np.load(tmp_path / "a.npz")
     assert data["x_train"].shape == (50, 28, 28, 1) and data["x_test"].shape == (10, 28, 28, 1)

@@ -467,7 +467,7 @@ def test_training_upright_without_turns_names_the_file_and_writes_nothing(tmp_pa
 
 
 def test_the_evaluate_stage_scores_the_quarter_turn_reading_beside_the_plain_one():
-    from idl.clock.train import score_quarter_turns
+    from idl.clock.evaluate import score_quarter_turns
 
     upright = np.zeros((1, 8, 8), dtype=np.uint8)
     upright[0, 0, 0] = 255

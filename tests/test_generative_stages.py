@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from idl.errors import DataError
-from idl.generative.stages import COLUMNS, interpolate, load_images, read_split, write_split, write_summary
+from idl.generative.data import load_images, read_split, write_split
+from idl.generative.evaluate import interpolate
+from idl.generative.summary import COLUMNS, write_summary
 
 
 def _prepared(path, n=20, side=32):

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from httpserver import FileServer
-from idl.data import fixtures as F
+from idl.data import demo_data as F
 from idl.data.acquire import acquire
 from idl.data.readers import FASHION_MNIST_FILES, load_cifar10
 from idl.data.sources import check_url

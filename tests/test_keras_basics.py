@@ -1,12 +1,14 @@
 """Task 1 (Keras Basics): the report's Table 1/2 models, the grid, the winners and Tables 3-5."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from keras_layers import layer_rows
 
-from idl.basics import read_ranking, rank_runs, table3, table4, table5, write_ranking
-from idl.basics_data import split_indices
+from idl.basics.rank import read_ranking, rank_runs, write_ranking
+from idl.basics.summary import table3, table4, table5
+from idl.data.splits import split_indices
 from idl.errors import DataError
 from idl.models.keras_basics import (
     CONV3_NOTE,
@@ -17,6 +19,7 @@ from idl.models.keras_basics import (
     mlp_spec,
     optimizer,
 )
+from idl.params import read_yaml
 from idl.report_numbers import BASICS
 
 
@@ -161,7 +164,8 @@ def test_malformed_ranking_file_names_the_file(tmp_path, text, why):
 def test_tables_show_our_number_beside_the_reports():
     ours = {"cnn_sgd_c3_d0": {"val_loss": 0.31234, "val_accuracy": 0.9, "test_accuracy": 0.89},
             "mlp_sgd": {"val_loss": 0.3, "val_accuracy": 0.88}}
-    header, rows = table3(ours)
+    runs = read_yaml(Path(__file__).resolve().parents[1] / "params.yaml")["basics"]["runs"]  # the one grid
+    header, rows = table3(ours, runs)
     assert len(rows) == 8
     row = next(r for r in rows if r[:3] == ["SGD", "3", "0"])
     assert dict(zip(header, row)) == {
@@ -171,7 +175,7 @@ def test_tables_show_our_number_beside_the_reports():
     other = next(r for r in rows if r[:3] == ["Adam", "5", "2"])
     assert other[3] == "–" and other[4] == "0.3669"
 
-    header, rows = table4(ours)
+    header, rows = table4(ours, runs)
     assert [r[0] for r in rows] == ["Adam", "SGD"]
     assert rows[1][1:] == ["0.3000", "0.3051", "0.8800", "0.8894", "–"]
 

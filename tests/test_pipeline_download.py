@@ -11,7 +11,7 @@ import pytest
 from httpserver import FileServer
 from idl.clock import synth
 from idl.clock.course_data import write_course_data
-from idl.data import fixtures as F
+from idl.data import demo_data as F
 from pipeline import Project
 from test_workflow import TINY
 

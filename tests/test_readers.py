@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from idl.data import fixtures as F
+from idl.data import demo_data as F
 from idl.data.acquire import check_layout
 from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist, read_idx
 from idl.errors import DataError

@@ -6,6 +6,7 @@ These run the real pipeline (profile demo, shrunk further) in a copy of the proj
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -140,6 +141,58 @@ def test_config_override_runs_but_is_not_recorded(snakemade):
     assert p.snakemake_planned() == {"prepare_images[afhq]"}
     p.snakemake()
     assert p.dvc_status() == {}
+
+
+def _as_stage(job: str) -> str:
+    """Snakemake's 'rule[a,b]' as DVC's stage name 'rule_a_b'."""
+    rule, _, wildcards = job.partition("[")
+    return "_".join([rule, *filter(None, wildcards.rstrip("]").split(","))])
+
+
+CLOCK_EVALUATE = {f"clock_evaluate_{m}" for m in MODELS}
+# file edited -> the stages whose code changed (what `dvc status` lists); Snakemake plans those
+# and everything downstream of them
+CODE_EDITS = {
+    "src/idl/clock/evaluate.py": CLOCK_EVALUATE,
+    "src/idl/generative/scores.py": {"gen_evaluate_tinyhero_vae"},
+    "src/idl/models/generative.py": {"gen_train_tinyhero_vae", "gen_evaluate_tinyhero_vae"},
+    # every stage that draws a figure with it, and no training stage: each task draws its learning
+    # curves when it evaluates or summarises, not when it trains
+    "src/idl/plots.py": CLOCK_EVALUATE | {"basics_summary", "gen_evaluate_tinyhero_vae", "gen_summary"},
+}
+DOWNSTREAM = {"src/idl/clock/evaluate.py": {"clock_summary", "report"},
+              "src/idl/generative/scores.py": {"gen_summary", "report"},
+              "src/idl/models/generative.py": {"gen_summary", "report"},
+              "src/idl/plots.py": {"clock_summary", "report"}}
+
+
+@pytest.mark.parametrize("edited", sorted(CODE_EDITS))
+def test_a_code_edit_reruns_exactly_the_stages_that_run_that_code(snakemade, edited):
+    p = snakemade
+    path = p.path / edited
+    text, times = path.read_text(), (path.stat().st_atime_ns, path.stat().st_mtime_ns)
+    path.write_text(text + "\n# an edit that changes nothing a stage computes\n")
+    try:
+        assert set(p.dvc_status()) == CODE_EDITS[edited]
+        assert {_as_stage(j) for j in p.snakemake_planned()} == CODE_EDITS[edited] | DOWNSTREAM[edited]
+    finally:
+        path.write_text(text)
+        os.utime(path, ns=times)
+    assert p.dvc_status() == {} and p.snakemake_planned() == set()
+
+
+def test_a_new_optional_parameter_reruns_nothing(snakemade):
+    p = snakemade
+    schema = p.path / "src/idl/params.schema.yaml"
+    text, times = schema.read_text(), (schema.stat().st_atime_ns, schema.stat().st_mtime_ns)
+    old = "          patience: {type: integer, minimum: 1, default: 5}\n"
+    assert old in text
+    schema.write_text(text.replace(old, old + "          note: {type: string, description: 'a new optional key'}\n"))
+    try:
+        assert p.dvc_status() == {} and p.snakemake_planned() == set()
+    finally:
+        schema.write_text(text)
+        os.utime(schema, ns=times)
 
 
 def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):

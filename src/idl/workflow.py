@@ -7,7 +7,6 @@ from the very same jobs, so the pipeline is described in one place.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import sys
 from functools import lru_cache
@@ -78,9 +77,10 @@ def code_deps(script: str) -> tuple[str, ...]:
                 f = _module_file(".".join(parts[:i]))
                 if f is not None and f not in seen:
                     todo.append(f)
-    data = [p for p in seen if p.suffix == ".py"]
-    data += [SRC / "idl" / "params.schema.yaml"] if (SRC / "idl" / "params.py") in seen else []
-    return tuple(sorted(str(p.relative_to(ROOT)) for p in data))
+    # The schema is not a dependency: params.yaml writes out every key (a test checks it), so
+    # its defaults never reach a run recorded from params.yaml, and its rules can only refuse.
+    # A new optional key therefore reruns nothing.
+    return tuple(sorted(str(p.relative_to(ROOT)) for p in seen if p.suffix == ".py"))
 
 
 @lru_cache(maxsize=None)
@@ -181,11 +181,14 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     if not complete:
         return False
     print(f"idl: recording {len(complete)} finished stages in DVC (dvc commit)", file=sys.stderr)
-    outputs = [root / p for name in complete for p in stages[name]]
+    # --no-relink leaves the workspace files (and so the modification times Snakemake judges
+    # freshness by) as they are. Naming stages costs DVC seconds each, so they are named only
+    # when some are unfinished (a run of part of the DAG); otherwise all are committed at once.
+    command = [dvc, "commit", "--force", "--quiet", "--no-relink"]
+    if len(complete) < len(stages):
+        command += complete
     for attempt in range(_DVC_LOCK_TRIES):
-        with _mtimes_kept(outputs):
-            done = subprocess.run([dvc, "commit", "--force", "--quiet", *complete], cwd=root,
-                                  capture_output=True, text=True)
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
         if done.returncode == 0:
             return True
         if "lock" not in done.stderr.lower() or attempt == _DVC_LOCK_TRIES - 1:
@@ -195,25 +198,6 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
           "When the other DVC process has finished, record them with `./run record` (or run `dvc repro`, "
           "which reruns nothing that is up to date).", file=sys.stderr)
     return False
-
-
-@contextlib.contextmanager
-def _mtimes_kept(paths):
-    """Restore modification times that ``dvc commit`` changes when it moves outputs into its
-    cache and copies them back: Snakemake judges freshness by them."""
-    import os
-
-    files = []
-    for path in paths:
-        files.append(path)
-        if path.is_dir():
-            files += [Path(d) / f for d, _, names in os.walk(path) for f in names]
-    before = {f: (f.stat().st_atime_ns, f.stat().st_mtime_ns) for f in files if f.exists()}
-    yield
-    for f, times in before.items():
-        if f.exists():
-            os.utime(f, ns=times, follow_symlinks=False)
-
 
 
 STAGE_PARAMS_DIR = Path(".snakemake") / "idl-stage-params"

@@ -77,6 +77,14 @@ def load_course_data(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     return images, labels.astype(np.int64, copy=False)
 
 
+def load_with_split(data_dir: str | os.PathLike, split_dir: str | os.PathLike | None):
+    """``(images, labels, split)`` of a data folder and its split folder (``split`` None without one)."""
+    images, labels = load_course_data(data_dir)
+    if split_dir is None:
+        return images, labels, None
+    return images, labels, load_split(split_dir, n_rows=len(labels))
+
+
 def load_dial_turn(directory: str | os.PathLike, n_rows: int) -> np.ndarray:
     """The generator's record of each dial's turn (:data:`TURN_FILE`), checked against ``n_rows``."""
     path = Path(directory) / TURN_FILE

@@ -1,15 +1,24 @@
-"""Scoring a clock classifier the way the report does: class accuracy and CSE.
+"""Score a trained clock model the way the report does: class accuracy and the common-sense error.
 
 The common-sense error (CSE) compares the *exact* true time with the predicted
 class read back as the centre of its interval, so even a perfect n_c = 12
 classifier has a mean CSE of 15 minutes (the report's "lower bound").
+:func:`evaluate_clock_model` is the pipeline's evaluate stage.
 """
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
 
+from idl.clock.course_data import load_with_split
 from idl.clock.labels import class_to_minutes, cse_minutes, to_class, to_minutes
+from idl.errors import DataError
+from idl.io import atomic_path, write_json
 from idl.models.clock import prepare_images
+
+log = logging.getLogger(__name__)
 
 
 def _minutes(labels: np.ndarray) -> np.ndarray:
@@ -55,3 +64,77 @@ def evaluate_classifier(model, images: np.ndarray, labels: np.ndarray, n_classes
         "n": int(len(true_min)),
     }
     return metrics, pred_min
+
+
+def curve_metrics(columns) -> list[str]:
+    """Loss and every accuracy a history has (``accuracy``, ``hour_accuracy``, ...)."""
+    acc = [c for c in columns if c.endswith("accuracy") and not c.startswith("val_")]
+    return ["loss"] + acc
+
+
+def score_quarter_turns(recipe: dict, model, images: np.ndarray, true_minutes, true_classes,
+                        unturned_outputs=None) -> dict | None:
+    """Accuracy and CSE mean / median / p90 with each image read at 0, 90, 180 and 270 degrees and
+    the outputs averaged (:func:`idl.clock.recipes.predict`, which reuses ``unturned_outputs``, the
+    plain reading's outputs, when given); None for images that are not square."""
+    from idl.clock import recipes
+    from idl.clock.scoring import score
+
+    if images.shape[1] != images.shape[2]:
+        return None
+    turned = recipes.predict(recipe, model, images, quarter_turns=True, unturned_outputs=unturned_outputs)
+    four = score(true_minutes, turned["minutes"], true_classes, turned["classes"])
+    return {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
+
+
+def evaluate_clock_model(
+    name, trained_dir, data_dir, split_dir, model_cfg: dict, metrics_path, predictions_path,
+    grid_path, curves_path=None,
+) -> dict:
+    """Score a trained model on the test split (or, without a split, on every row of ``data_dir``).
+
+    The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
+    the scores of the same model reading each image at four quarter turns, outputs averaged.
+    """
+    from idl.clock import recipes
+
+    trained_dir = Path(trained_dir)
+    recipe = recipes.validate_recipe(model_cfg)
+    images, labels, split = load_with_split(Path(data_dir), Path(split_dir) if split_dir else None)
+
+    from idl.clock.figures import prediction_grid
+    from idl.clock.scoring import predictions_frame, score
+    from idl.models.clock import load_model
+
+    rows = split["test"] if split is not None else np.arange(len(labels))
+    model = load_model(trained_dir / "model.keras")
+    x, lab = np.asarray(images[rows]), labels[rows]
+    if x.shape[1:] != tuple(model.input_shape[1:3]):
+        raise DataError(
+            f"{data_dir}: images are {x.shape[1]}x{x.shape[2]} but model {name} was trained on "
+            f"{model.input_shape[1]}x{model.input_shape[2]}; resize the data or retrain"
+        )
+    pred = recipes.predict(recipe, model, x)
+    true_min = to_minutes(lab)
+    true_cls = recipes.true_classes(recipe, lab)
+    metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
+    metrics["quarter_turns"] = score_quarter_turns(recipe, model, x, true_min, true_cls, pred["outputs"])
+    frame = predictions_frame(true_min, pred["minutes"], true_cls, pred["classes"])
+    frame.insert(0, "source_row", rows)
+    if curves_path is not None:
+        from idl.plots import learning_curves
+        from idl.training import read_history
+
+        history = read_history(trained_dir / "history.csv")
+        metrics["epochs"] = int(len(history))
+        learning_curves(history, curves_path, title=f"clock model {name}", metrics=curve_metrics(history.columns))
+    metrics["model"] = name
+    metrics["approach"] = recipes.describe(recipe)
+    metrics["data"] = str(data_dir)
+    write_json(metrics_path, metrics)
+    with atomic_path(predictions_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    prediction_grid(x, true_min, pred["minutes"], grid_path, title=f"{name} on {data_dir}")
+    acc = "n/a" if metrics.get("accuracy") is None else f"{metrics['accuracy']:.3f}"
+    log.info("%s: accuracy %s, mean CSE %.1f min on %d images", name, acc, metrics["cse_mean"], metrics["n"])
+    return metrics

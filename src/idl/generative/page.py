@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from idl.generative.stages import DATASET_TITLES
+from idl.generative.data import DATASET_TITLES
 from idl.io import read_table
 
 # (dataset, kind, figure) -> the report's figure number; kind None: the dataset's own figure

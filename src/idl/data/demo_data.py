@@ -1,4 +1,4 @@
-"""Small stand-in datasets written in the REAL file formats and layouts.
+"""The demo's data generator: small stand-in datasets written in the REAL file formats and layouts.
 
 Two users: the tests (archives served over a local HTTP server, so the download,
 unpack and layout code runs exactly as on the real data) and the offline demo
@@ -209,7 +209,7 @@ def make_raw(name: str, dest: str | os.PathLike, *, scale: str = "tiny", seed: i
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
         counts = check_layout(name, stage, _layout_counts(name, size), where=dest)
-        record = {"name": name, "source": "synthetic", "generator": "idl.data.fixtures.make_raw",
+        record = {"name": name, "source": "synthetic", "generator": "idl.data.demo_data.make_raw",
                   "scale": scale, "seed": seed, "sizes": size, "counts": counts}
         write_json(stage / SOURCE_FILE, record)
     log.info("%s: wrote synthetic stand-in (%s) into %s", name, scale, dest)
