@@ -8,7 +8,9 @@ from pipeline import Project
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return Project(tmp_path_factory.mktemp("params_engines"))
+    # a small DAG (each engine reads it on every call), with every recipe the cases below edit
+    return Project(tmp_path_factory.mktemp("params_engines"), clock_models=["final_nc12", "multihead", "regression"],
+                   basics_runs=["mlp_adam", "mlp_sgd", "cnn_sgd_c3_d0"], gen_datasets=["afhq"], gen_models=["vae"])
 
 
 def _set(path, value):

@@ -16,7 +16,6 @@ from idl.clock.course_data import load_with_split
 from idl.clock.labels import class_to_minutes, cse_minutes, to_class, to_minutes
 from idl.errors import DataError
 from idl.io import atomic_path, write_json
-from idl.models.clock import prepare_images
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,8 @@ def evaluate_classifier(model, images: np.ndarray, labels: np.ndarray, n_classes
         raise ValueError(f"{len(images)} images but {len(true_min)} labels: they must match row for row")
     if len(true_min) == 0:
         raise ValueError("no images to evaluate")
+    from idl.models.clock import prepare_images  # Keras: only once there is a model to run
+
     probs = np.asarray(model.predict(prepare_images(images), batch_size=batch_size, verbose=1 if progress else 0))
     if probs.ndim != 2 or probs.shape != (len(true_min), n_classes):
         raise ValueError(f"model output has shape {probs.shape}, expected ({len(true_min)}, {n_classes}): "
