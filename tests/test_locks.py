@@ -177,3 +177,28 @@ def test_both_engines_refuse_a_stage_whose_output_is_held(split_made):
         holder.wait()
     project.snakemake("resources/raw/tinyhero")
     assert (raw / "SOURCE.json").exists() and not locks.lock_path(raw).exists()
+
+
+POOL = """
+import multiprocessing
+from idl.stage import _signals_raise
+
+def square(x):
+    return x * x
+
+with _signals_raise():  # as in every stage; the clock generator renders with a process pool
+    for _ in range(20):
+        pool = multiprocessing.Pool(2)
+        try:
+            assert sum(pool.imap_unordered(square, range(100))) == 328350
+        finally:
+            pool.terminate()  # SIGTERM to the workers, which inherited the stage's handler
+            pool.join()
+print("done", flush=True)
+"""
+
+
+def test_pool_workers_stopped_by_sigterm_die_quietly_instead_of_deadlocking():
+    proc = subprocess.run([sys.executable, "-c", POOL], capture_output=True, text=True, timeout=120, env=_env())
+    assert proc.returncode == 0 and proc.stdout.strip() == "done", proc.stderr
+    assert "Terminated" not in proc.stderr  # a worker raising inside the pool's queue lock hangs the pool

@@ -53,7 +53,15 @@ class Terminated(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def _signals_raise() -> Iterator[None]:
+    me = os.getpid()
+
     def terminate(signum, frame):
+        if os.getpid() != me:
+            # a forked worker (multiprocessing) inherits this handler: it must die as its parent
+            # expects, not raise in the middle of the pool's queue handling (that deadlocks the pool)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise Terminated(signal.Signals(signum).name)
 
     old = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
