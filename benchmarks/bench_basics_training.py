@@ -70,9 +70,9 @@ from idl.data.demo_data import fashion_like
 from idl.data.readers import load_fashion_mnist
 from idl.errors import DataError
 from idl.io import write_json
-from idl.models.keras_basics import build_basics_model, optimizer
+from idl.models.keras_basics import build_run_model, optimizer
 from idl.params import load_stage_params
-from idl.training import configure_threads, train
+from idl.training import TrainSettings, configure_threads, train
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,8 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def model_factory(run: dict, input_shape) -> Callable[[], keras.Model]:
-    """The zero-argument factory the basics stage hands to ``train`` (same defaults as train_run)."""
-    return lambda: build_basics_model(run["arch"], input_shape, conv_layers=run.get("conv_layers", 5),
-                                      dropout_layers=run.get("dropout_layers", 2))
+    """The zero-argument factory the basics stage hands to ``train``."""
+    return lambda: build_run_model(run, input_shape)
 
 
 def load_data(n_train: int, val_fraction: float, seed: int, fashion_dir: Path | None):
@@ -166,12 +165,11 @@ def project_train(run: dict, data, batch_size: int, epochs: int, seed: int) -> t
     with tempfile.TemporaryDirectory(prefix="bench_basics_") as tmp, \
             open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # fit's verbose=2 lines
         start = time.perf_counter()
-        train(model_factory(run, x.shape[1:]), x, y, x_val, y_val,
+        settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=None, lr_halving_epochs=None,
+                                 optimizer=run["optimizer"], patience=None, seed=seed, progress=False)
+        train(model_factory(run, x.shape[1:]), x, y, x_val, y_val, settings,
               out_dir=Path(tmp) / "out", state_dir=Path(tmp) / "state",
-              epochs=epochs, batch_size=batch_size,
-              learning_rate=None, lr_halving_epochs=None, optimizer=run["optimizer"],
-              loss=LOSS, metrics=["accuracy"], patience=None, seed=seed, progress=False,
-              callbacks=[timer])
+              loss=LOSS, metrics=["accuracy"], callbacks=[timer])
         total = time.perf_counter() - start
     return timer, total
 

@@ -40,7 +40,7 @@ import numpy as np
 from idl.clock import synth
 from idl.clock.evaluate import class_targets
 from idl.models.clock import clock_classifier, prepare_images
-from idl.training import configure_threads, make_optimizer, set_seed, train
+from idl.training import TrainSettings, configure_threads, make_optimizer, train
 
 N_CLASSES = 12
 LEARNING_RATE = 2e-4  # the report's recipe (Table 7: halving every 20 epochs)
@@ -78,10 +78,11 @@ def plain_fit(x, y, x_val, y_val, args) -> tuple[list[float], float]:
 def project_train(x, y, x_val, y_val, args, workdir: Path) -> tuple[list[float], float]:
     timer = EpochTimer()
     start = time.perf_counter()
-    train(lambda: clock_classifier(N_CLASSES, input_shape=x.shape[1:]), x, y, x_val, y_val,
-          out_dir=workdir / "out", state_dir=workdir / "state", epochs=args.epochs, batch_size=args.batch_size,
-          learning_rate=LEARNING_RATE, lr_halving_epochs=HALVING, loss="sparse_categorical_crossentropy",
-          metrics=["accuracy"], patience=None, seed=0, progress=False, callbacks=[timer])
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=LEARNING_RATE,
+                             lr_halving_epochs=HALVING, patience=None, seed=0, progress=False)
+    train(lambda: clock_classifier(N_CLASSES, input_shape=x.shape[1:]), x, y, x_val, y_val, settings,
+          out_dir=workdir / "out", state_dir=workdir / "state", loss="sparse_categorical_crossentropy",
+          metrics=["accuracy"], callbacks=[timer])
     return timer.seconds, time.perf_counter() - start
 
 

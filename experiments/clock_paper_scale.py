@@ -47,6 +47,7 @@ candidate ``metrics.json``, ``history.csv``, ``learning_curves.png``,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -121,18 +122,18 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     import pandas as pd
 
     p = _params()
-    recipe = recipes.validate_recipe(json.loads(args.recipes).get(name) or p["clock"]["models"][name])
+    recipe = recipes.Recipe.from_params(json.loads(args.recipes).get(name) or p["clock"]["models"][name])
     # the command line's training settings win over the recipe's and clock.train's
     given = {k: v for k, v in (("learning_rate", args.learning_rate), ("lr_halving_epochs", args.halving),
                                ("batch_size", args.batch_size)) if v}
-    cfg = {**training_settings(recipe, p["clock"]["train"]), **given}
+    settings = dataclasses.replace(training_settings(recipe, p["clock"]["train"], p["seed"]), **given)
 
     labels = np.load(work / "labels.npy")
     split = load_split(work / "split")
     tr, va, te = split["train"], split["val"], split["test"]
     images = {rot: np.load(work / f"images_rot{rot}.npy", mmap_mode="r")
-              for rot in [*rotations(recipe["curriculum"]), FULL]}
-    y = recipes.targets(recipe, labels, np.load(work / f"dial_turn_rot{FULL}.npy") if recipe["upright"] else None)
+              for rot in [*rotations(recipe.curriculum), FULL]}
+    y = recipes.targets(recipe, labels, np.load(work / f"dial_turn_rot{FULL}.npy") if recipe.upright else None)
     x_train = {rot: np.ascontiguousarray(im[tr])[..., None] for rot, im in images.items()}
     x_val = np.ascontiguousarray(images[FULL][va])[..., None]
     y_train = keras.tree.map_structure(lambda a: a[tr], y)
@@ -140,19 +141,19 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     before = Path(args.resume_from) / name if args.resume_from else None
     if before is not None and not (before / "model.keras").exists():
         raise SystemExit(f"{before}: no model.keras to resume {name} from")
-    if recipe["curriculum"]:
-        data = curriculum_dataset(x_train, y_train, cfg["batch_size"], recipe["curriculum"], p["seed"],
+    if recipe.curriculum:
+        data = curriculum_dataset(x_train, y_train, settings.batch_size, recipe.curriculum, p["seed"],
                                   history_path=before / "history.csv" if before else None)
         fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
-    elif recipe["augment_quarter_turns"]:
+    elif recipe.augment_quarter_turns:
         from idl.clock.augment import quarter_turn_dataset
 
-        data = quarter_turn_dataset(x_train[FULL], y_train, cfg["batch_size"], p["seed"],
+        data = quarter_turn_dataset(x_train[FULL], y_train, settings.batch_size, p["seed"],
                                     turn_key=recipes.turning_target(recipe))
         fit_data, callbacks, steps = {"x": data}, list(data.callbacks), len(data)
     else:
-        fit_data = {"x": x_train[FULL], "y": y_train, "batch_size": cfg["batch_size"], "shuffle": True}
-        callbacks, steps = [], int(np.ceil(len(tr) / cfg["batch_size"]))
+        fit_data = {"x": x_train[FULL], "y": y_train, "batch_size": settings.batch_size, "shuffle": True}
+        callbacks, steps = [], int(np.ceil(len(tr) / settings.batch_size))
 
     class Deadline(keras.callbacks.Callback):
         def __init__(self, seconds):
@@ -193,7 +194,7 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
         if args.init_from:
             init = init_weights(model, Path(args.init_from))
             done_epochs, done_minutes = init["epochs"], init["train_minutes"]
-        model.compile(optimizer=make_optimizer("nadam", cfg["learning_rate"], cfg["lr_halving_epochs"], steps),
+        model.compile(optimizer=make_optimizer("nadam", settings.learning_rate, settings.lr_halving_epochs, steps),
                       **recipes.compile_kwargs(recipe))
     deadline = Deadline(args.minutes * 60)
     # the curriculum's callback first: the rotation it logs reaches the CSV
@@ -212,22 +213,22 @@ def train_candidate(name: str, work: Path, out: Path, args) -> dict:
     # the same model reading each test clock turned 0/90/180/270 degrees, outputs averaged
     metrics["quarter_turns"] = score_quarter_turns(recipe, model, x_test, true_min, true_cls, pred["outputs"])
     metrics.update(error_breakdown(recipe, pred["outputs"], true_min, pred["minutes"],
-                                   np.load(work / f"dial_turn_rot{FULL}.npy")[te] if recipe["upright"] else None))
+                                   np.load(work / f"dial_turn_rot{FULL}.npy")[te] if recipe.upright else None))
     history = hist.history
     frame = pd.read_csv(out / "history.csv")
     learning_curves(frame, out / "learning_curves.png", title=f"{name} (paper scale)",
                     metrics=curve_metrics(frame.columns))
     prediction_grid(x_test, true_min, pred["minutes"], out / "test_predictions.png", title=f"{name}, test split")
     metrics.update({
-        "candidate": name, "approach": recipes.describe({**recipe, **given}),
+        "candidate": name, "approach": recipes.describe(dataclasses.replace(recipe, **given)),
         "epochs": done_epochs + len(history["loss"]), "resumed_from": str(before) if before else None,
         "initialised_from": init if args.init_from else None,
         "train_minutes": round(train_seconds / 60, 2),
         "median_epoch_seconds": round(float(np.median(deadline.epoch_seconds)), 2),
         "n_train": int(len(tr)), "n_test": int(len(te)), "image_size": int(x_val.shape[1]),
-        "batch_size": cfg["batch_size"], "learning_rate": cfg["learning_rate"],
-        "lr_halving_epochs": cfg["lr_halving_epochs"],
-        "curriculum": recipe["curriculum"],
+        "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
+        "lr_halving_epochs": settings.lr_halving_epochs,
+        "curriculum": None if recipe.curriculum is None else recipe.curriculum.to_params(),
         "backend": keras.backend.backend(), "keras": keras.__version__,
     })
     write_json(out / "metrics.json", metrics)
@@ -275,7 +276,7 @@ def init_weights(model, source: Path) -> dict:
     return {"path": str(source), "epochs": epochs, "train_minutes": minutes, "fresh_layers": fresh}
 
 
-def error_breakdown(recipe: dict, outputs, true_min, pred_min, turns=None) -> dict:
+def error_breakdown(recipe, outputs, true_min, pred_min, turns=None) -> dict:
     """Where the CSE comes from: hour errors (30 minutes or more); for upright models, the turn found
     (``turns``: the dials' true turns); for hour-hand models, the CSE had the hour come from the hour
     classes instead (what the hand head gains)."""
@@ -292,12 +293,12 @@ def error_breakdown(recipe: dict, outputs, true_min, pred_min, turns=None) -> di
         "one_hour_off": int(np.sum(np.abs(hours_off) == 1)),
         "six_hours_off": int(np.sum(np.abs(hours_off) == 6)),
     }}
-    if recipe["upright"]:
+    if recipe.upright:
         found = from_angle(np.asarray(outputs[recipes.TURN]), 360.0)
         err = np.abs((found - turns + 180) % 360 - 180)
         out["turn_error_deg"] = {"median": float(np.median(err)), "p90": float(np.percentile(err, 90)),
                                  "over_30": float(np.mean(err > 30))}
-    if recipe["hour_hand"]:
+    if recipe.hour_hand:
         by_class = recipes.decode_minutes(recipe, {k: v for k, v in outputs.items() if k != recipes.HOUR_HAND})
         out["cse_mean_hour_from_classes"] = float(cse_minutes(true_min, by_class).mean())
     return out
@@ -360,14 +361,14 @@ def main(argv=None) -> int:
     p = _params()
     synthetic = p["data"]["clock"]["synthetic"]
     from idl.clock.curriculum import FULL, rotations
-    from idl.clock.recipes import validate_recipe
+    from idl.clock.recipes import Recipe
 
     needed = {FULL}
     for c in args.candidates:
         if c not in p["clock"]["models"] and c not in extra:
             ap.error(f"unknown candidate {c!r}; clock.models has {', '.join(p['clock']['models'])}")
         try:
-            needed |= set(rotations(validate_recipe(extra.get(c) or p["clock"]["models"][c])["curriculum"]))
+            needed |= set(rotations(Recipe.from_params(extra.get(c) or p["clock"]["models"][c]).curriculum))
         except ValueError as exc:
             ap.error(f"candidate {c}: {exc}")
     make_data(work, needed, args.per_minute or synthetic["per_minute"], args.size or synthetic["size"],

@@ -53,7 +53,7 @@ def test_batches_cover_every_row_once_with_its_own_targets_and_turn():
     n = 37
     x = marked(rng, n)
     labels = from_minutes(rng.integers(0, 720, n))
-    recipe = recipes.validate_recipe({"kind": "multihead_angle", "upright": True, "augment_quarter_turns": True})
+    recipe = recipes.Recipe.from_params({"kind": "multihead_angle", "upright": True, "augment_quarter_turns": True})
     y = recipes.targets(recipe, labels, np.array([mark_angle(a[..., 0]) for a in x]))
     data = quarter_turn_dataset(x, y, batch_size=8, seed=3, turn_key=recipes.TURN)
     assert len(data) == 5 and data.num_rows == n
@@ -96,7 +96,7 @@ def test_batches_cover_every_row_once_with_its_own_targets_and_turn():
 ])
 def test_bad_quarter_turn_settings_are_rejected_by_name(bad, word):
     with pytest.raises(ValueError, match=word):
-        recipes.validate_recipe(bad)
+        recipes.Recipe.from_params(bad)
 
 
 def test_an_upright_recipe_trains_on_turned_pictures_through_the_training_entry_point(tmp_path, monkeypatch):
@@ -105,8 +105,8 @@ def test_an_upright_recipe_trains_on_turned_pictures_through_the_training_entry_
     from idl.clock.train import train_clock_model
 
     recipe = {"kind": "multihead_angle", "upright": True, "augment_quarter_turns": True}
-    assert "quarter-turn augmentation" in recipes.describe(recipe)
-    assert recipes.validate_recipe({"kind": "classify"})["augment_quarter_turns"] is False
+    assert "quarter-turn augmentation" in recipes.describe(recipes.Recipe.from_params(recipe))
+    assert recipes.Recipe.from_params({"kind": "classify"}).augment_quarter_turns is False
     rng = np.random.default_rng(2)
     labels = from_minutes(np.arange(0, 720, 24))
     write_course_data(tmp_path / "course", rng.integers(0, 256, (len(labels), 75, 75), dtype=np.uint8), labels)

@@ -1,7 +1,7 @@
 """The rotation curriculum: its settings, phases, batches, training through train() and resume."""
+import dataclasses
 import json
 
-import keras
 import numpy as np
 import pytest
 
@@ -9,6 +9,7 @@ from idl.clock import recipes
 from idl.clock.curriculum import (
     DEFAULT_PHASES,
     Curriculum,
+    CurriculumPlan,
     curriculum_dataset,
     epoch_accuracy,
     quarter_turn,
@@ -17,7 +18,7 @@ from idl.clock.curriculum import (
 )
 from idl.clock.train import curriculum_images
 from idl.errors import DataError
-from idl.training import read_history, train
+from idl.training import TrainSettings, read_history, train
 
 from test_training import Interrupt, Recorder, tiny_model
 
@@ -32,17 +33,19 @@ for _rot in ROTS:
     _a[:, 0, 1, 0] = _rot
     IMAGES[_rot] = _a
 Y = np.arange(N) % 3
-SHORT = {"phases": [[0, 1], [90, 1], [180, None]], "advance_at": None}
+SHORT = validate_curriculum({"phases": [[0, 1], [90, 1], [180, None]], "advance_at": None})
 
 
 def test_settings_defaults_and_errors():
     assert validate_curriculum(None) is None and validate_curriculum(False) is None
-    assert validate_curriculum(True) == {"phases": [list(p) for p in DEFAULT_PHASES], "advance_at": 0.9,
-                                         "quarter_turns": False}
-    c = validate_curriculum({"phases": [[0, 3], [180, None]], "advance_at": None, "quarter_turns": True})
-    assert c == {"phases": [[0, 3], [180, None]], "advance_at": None, "quarter_turns": True}
-    assert validate_curriculum(c) == c  # idempotent
+    assert validate_curriculum(True) == CurriculumPlan(DEFAULT_PHASES, 0.9, False)
+    given = {"phases": [[0, 3], [180, None]], "advance_at": None, "quarter_turns": True}
+    c = validate_curriculum(given)
+    assert c == CurriculumPlan(((0, 3), (180, None)), None, True)
+    assert c.to_params() == given  # as params.yaml writes it
     assert rotations(c) == [0] and rotations(None) == []
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.advance_at = 0.5
     for bad, words in [
         ({"phases": [[0, 3], [90, 3]]}, "last curriculum phase must be [180, null]"),
         ({"phases": [[0, 3], [180, 5]]}, "last curriculum phase"),
@@ -60,7 +63,8 @@ def test_settings_defaults_and_errors():
 
 
 def test_phases_end_at_their_cap_or_early_on_accuracy_and_replay_matches():
-    c = Curriculum({"phases": [[0, 3], [90, 2], [180, None]], "advance_at": 0.9})
+    plan = validate_curriculum({"phases": [[0, 3], [90, 2], [180, None]], "advance_at": 0.9})
+    c = Curriculum(plan)
     accs = [0.5, 0.95, 0.1, 0.2, 0.99, 0.99]
     seen = []
     for acc in accs:
@@ -68,7 +72,7 @@ def test_phases_end_at_their_cap_or_early_on_accuracy_and_replay_matches():
         c.end_epoch(acc)
     # 0: two epochs (the second reaches 0.9); 90: its cap of 2; 180 to the end
     assert seen == [0, 0, 90, 90, 180, 180]
-    again = Curriculum({"phases": [[0, 3], [90, 2], [180, None]], "advance_at": 0.9})
+    again = Curriculum(plan)
     again.replay(accs)
     assert (again.phase, again.epochs_in_phase, again.rotation) == (c.phase, c.epochs_in_phase, 180)
     assert epoch_accuracy({"hour_accuracy": 0.4, "accuracy": 0.1}) == 0.4
@@ -103,7 +107,7 @@ def test_batches_come_from_the_current_phase_with_matching_targets():
 
 # long caps, but any epoch with some accuracy ends its phase: only the history tells a resumed run
 # that it is past the first two phases
-EARLY = {"phases": [[0, 5], [90, 5], [180, None]], "advance_at": 0.01}
+EARLY = validate_curriculum({"phases": [[0, 5], [90, 5], [180, None]], "advance_at": 0.01})
 
 
 def test_quarter_turns_turn_only_the_last_phase_and_keep_the_targets():
@@ -112,7 +116,7 @@ def test_quarter_turns_turn_only_the_last_phase_and_keep_the_targets():
     for a in marked.values():
         a[:, 0, 0, 0] = 255
         a[:, 7, 7, 0] = np.arange(N)  # the row, in the opposite corner
-    turns = dict(SHORT, quarter_turns=True)
+    turns = dataclasses.replace(SHORT, quarter_turns=True)
     data = curriculum_dataset(marked, Y, batch_size=40, curriculum=turns, seed=0)
     (advance,) = data.callbacks
     x, _ = data[0]
@@ -138,10 +142,11 @@ def test_quarter_turns_turn_only_the_last_phase_and_keep_the_targets():
 def run_curriculum(tmp_path, callbacks=(), curriculum=SHORT):
     data = curriculum_dataset(IMAGES, Y, batch_size=16, curriculum=curriculum, seed=0,
                               history_path=tmp_path / "state" / "history.csv")
-    return train(tiny_model, data, None, IMAGES[180][:16], Y[:16], out_dir=tmp_path / "out",
-                 state_dir=tmp_path / "state", epochs=4, batch_size=16, learning_rate=1e-2,
-                 lr_halving_epochs=None, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                 patience=None, seed=0, progress=False, callbacks=list(callbacks))
+    settings = TrainSettings(epochs=4, batch_size=16, learning_rate=1e-2, lr_halving_epochs=None, patience=None,
+                             seed=0, progress=False)
+    return train(tiny_model, data, None, IMAGES[180][:16], Y[:16], settings, out_dir=tmp_path / "out",
+                 state_dir=tmp_path / "state", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                 callbacks=list(callbacks))
 
 
 def test_train_follows_the_curriculum_and_a_killed_run_resumes_in_its_phase(tmp_path):
@@ -160,16 +165,17 @@ def test_train_follows_the_curriculum_and_a_killed_run_resumes_in_its_phase(tmp_
 
 
 def test_recipe_key_and_its_conflicts():
-    r = recipes.validate_recipe({"kind": "multihead_angle", "curriculum": True})
-    assert r["curriculum"]["phases"][-1] == [180, None]
+    Recipe = recipes.Recipe
+    r = Recipe.from_params({"kind": "multihead_angle", "curriculum": True})
+    assert r.curriculum.phases[-1] == (180, None)
     assert recipes.describe(r).endswith("; rotation curriculum")
-    turned = recipes.validate_recipe({"kind": "multihead_angle", "curriculum": {"quarter_turns": True}})
+    turned = Recipe.from_params({"kind": "multihead_angle", "curriculum": {"quarter_turns": True}})
     assert recipes.describe(turned).endswith("; rotation curriculum with quarter turns")
-    assert recipes.validate_recipe({"kind": "classify"})["curriculum"] is None
+    assert Recipe.from_params({"kind": "classify"}).curriculum is None
     with pytest.raises(ValueError, match="augment_rotation and curriculum exclude each other"):
-        recipes.validate_recipe({"kind": "multihead_angle", "curriculum": True, "augment_rotation": True})
+        Recipe.from_params({"kind": "multihead_angle", "curriculum": True, "augment_rotation": True})
     with pytest.raises(ValueError, match="clock recipe: the last curriculum phase"):
-        recipes.validate_recipe({"kind": "classify", "curriculum": {"phases": [[0, 2]]}})
+        Recipe.from_params({"kind": "classify", "curriculum": {"phases": [[0, 2]]}})
 
 
 def _folder(path, rot, labels, size=8):
@@ -182,7 +188,7 @@ def _folder(path, rot, labels, size=8):
 
 def test_curriculum_folders_must_hold_the_training_rows(tmp_path):
     labels = np.stack([np.arange(6) % 12, np.arange(6) * 7 % 60], axis=1)
-    recipe = recipes.validate_recipe({"kind": "classify", "curriculum": {"phases": [[0, 1], [180, None]]}})
+    recipe = recipes.Recipe.from_params({"kind": "classify", "curriculum": {"phases": [[0, 1], [180, None]]}})
     rows = np.array([1, 3])
     got = curriculum_images(recipe, [_folder(tmp_path / "r0", 0, labels)], labels, (8, 8, 1), rows)
     assert list(got) == [0] and got[0].shape == (2, 8, 8, 1)

@@ -1,4 +1,7 @@
 """Clock recipes: the report's architectures from a few knobs, every kind trains, encodings round-trip."""
+import dataclasses
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -7,8 +10,8 @@ from idl.clock import recipes
 from idl.clock.labels import cse_minutes, from_minutes, to_minutes
 from idl.clock.recipes import (
     KINDS,
-    TABLE8,
     TABLE8_NOTES,
+    Recipe,
     build_model,
     compile_kwargs,
     decode_minutes,
@@ -17,9 +20,8 @@ from idl.clock.recipes import (
     joint_decode,
     targets,
     true_classes,
-    validate_recipe,
 )
-from idl.models.clock import (
+from idl.models.specs import (
     CONV_STACK,
     FIDUCIAL_CLASSIFIER,
     FINAL_CLASSIFIER,
@@ -27,15 +29,39 @@ from idl.models.clock import (
     classifier_spec,
     regressor_spec,
 )
+from idl.params import read_yaml
+
+R = Recipe.from_params  # the one way to a checked recipe
 
 DAY = from_minutes(np.arange(720))  # every minute of the dial as [hour, minute] rows
-KIND_RECIPES = {
+KIND_RECIPES = {k: R(v) for k, v in {
     "classify": {"kind": "classify", "n_classes": 24, "preset": "final"},
     "regress": {"kind": "regress", "preset": "final"},
     "regress_angle": {"kind": "regress_angle", "preset": "final"},
     "multihead": {"kind": "multihead", "preset": "final"},
     "multihead_angle": {"kind": "multihead_angle", "preset": "final", "augment_rotation": True},
-}
+}.items()}
+
+
+def _report_table8() -> dict[int, dict]:
+    """Table 8 as the report lists it (the known answer): each model changes its predecessor named here."""
+    m = {0: {"kind": "classify", "n_classes": 12, "preset": "fiducial", "lr_halving_epochs": 40}}
+    m[1] = {**m[0], "batch_size": 256}
+    m[2] = {**m[0], "batch_size": 512, "batch_norm": "between_stacks"}
+    m[3] = {**m[0], "batch_norm": "all"}  # "we return to a batch size of 32"
+    m[4] = {**m[3], "dropout": 0.5}
+    m[5] = {**m[4], "conv_filters": 64}
+    m[6] = {**m[5], "lr_halving_epochs": 20}
+    m[7] = {**m[5], "lr_halving_epochs": 10}
+    m[8] = {**m[6], "conv_repeat": 2}
+    m[9] = {**m[8], "pool1_strides": 2, "dense_units": 360}  # = Table 7 (preset final)
+    return m
+
+
+TABLE8 = {i: R(r) for i, r in _report_table8().items()}
+#: The Table 8 recipes the pipeline trains, from params.yaml: t8_m0 ... t8_m8, and final_nc12 as model 9.
+MODELS = read_yaml(Path(__file__).resolve().parents[1] / "params.yaml")["clock"]["models"]
+PIPELINE_T8 = {i: R(MODELS[f"t8_m{i}" if i < 9 else "final_nc12"]) for i in range(10)}
 
 
 # ------------------------------------------------------------------ architecture
@@ -47,7 +73,7 @@ def test_classifier_spec_reproduces_tables_6_and_7_exactly():
 
 
 def test_table8_walks_from_table6_to_table7():
-    specs = {i: classifier_spec(**recipes._arch(validate_recipe(r)), n_classes=12) for i, r in TABLE8.items()}
+    specs = {i: classifier_spec(**r.arch(), n_classes=12) for i, r in TABLE8.items()}
     assert specs[0] == FIDUCIAL_CLASSIFIER
     assert specs[9] == FINAL_CLASSIFIER
     assert specs[1] == specs[0] and specs[7] == specs[6] == specs[5]  # training-only changes
@@ -57,11 +83,11 @@ def test_table8_walks_from_table6_to_table7():
                                "dropout", "dense", "dropout", "dense", "output"]
     # model 8: duplicated Conv2D layers
     assert kinds(specs[8])[:4] == ["conv", "conv", "maxpool", "bn"]
-    assert [TABLE8[i].get("batch_size", 32) for i in range(10)] == [32, 256, 512] + [32] * 7
-    assert [TABLE8[i]["lr_halving_epochs"] for i in range(10)] == [40] * 6 + [20, 10, 20, 20]
+    assert [TABLE8[i].batch_size or 32 for i in range(10)] == [32, 256, 512] + [32] * 7
+    assert [TABLE8[i].lr_halving_epochs for i in range(10)] == [40] * 6 + [20, 10, 20, 20]
     assert sorted(TABLE8_NOTES) == list(range(10))
     assert describe(TABLE8[9]) == "classification, n_c = 12, Table 7"  # knobs of Table 7 read as Table 7
-    assert describe({"kind": "classify", "n_classes": 12, "preset": "final"}) == "classification, n_c = 12, Table 7"
+    assert describe(R({"kind": "classify", "n_classes": 12, "preset": "final"})) == "classification, n_c = 12, Table 7"
 
 
 def _fit_one_step(recipe, size, eager=True):
@@ -79,9 +105,19 @@ def _fit_one_step(recipe, size, eager=True):
     return model, x
 
 
-@pytest.mark.parametrize("i", sorted(TABLE8))
+def test_params_yaml_holds_the_reports_table8():
+    """params.yaml is the one place the pipeline's Table 8 recipes are written; they are the report's."""
+    for i in range(9):
+        assert PIPELINE_T8[i] == TABLE8[i], i
+    # model 9 is trained as final_nc12: Table 7's preset, the same network and training
+    assert classifier_spec(**PIPELINE_T8[9].arch(), n_classes=12) == classifier_spec(**TABLE8[9].arch(), n_classes=12)
+    assert recipes.PRESET_TRAINING["final"]["lr_halving_epochs"] == TABLE8[9].lr_halving_epochs
+    assert PIPELINE_T8[9].batch_size == TABLE8[9].batch_size is None
+
+
+@pytest.mark.parametrize("i", sorted(PIPELINE_T8))
 def test_every_table8_model_builds_and_trains(i):
-    model, _ = _fit_one_step(TABLE8[i], 75)
+    model, _ = _fit_one_step(PIPELINE_T8[i], 75)
     assert model.output_shape == (None, 12)
 
 
@@ -99,7 +135,7 @@ def test_every_kind_builds_and_trains(kind):
 
 
 def test_final_preset_at_150_has_table_9_shape_and_heads():
-    model, _ = _fit_one_step({"kind": "multihead", "preset": "final"}, 150, eager=False)  # as train() runs it
+    model, _ = _fit_one_step(R({"kind": "multihead", "preset": "final"}), 150, eager=False)  # as train() runs it
     assert sorted(model.output_names) == ["hour", "minute"]
     assert model.get_layer("hour").units == 12 and model.get_layer("minute").units == 1
     assert model.get_layer("flatten1").output.shape[1] == 7 * 7 * 64  # Table 7's 7x7 maps
@@ -138,9 +174,9 @@ def _perfect_outputs(recipe, labels):
     """What a perfect model would output: one-hot classes, exact regression targets."""
     y = targets(recipe, labels)
     one_hot = lambda ids, n: np.eye(n)[ids]  # noqa: E731
-    kind = recipe["kind"]
+    kind = recipe.kind
     if kind == "classify":
-        return one_hot(y, recipe["n_classes"])
+        return one_hot(y, recipe.n_classes)
     if kind in ("regress", "regress_angle"):
         return y
     return {"hour": one_hot(y["hour"], 12), "minute": y["minute"]}
@@ -164,20 +200,20 @@ def test_encodings_round_trip_over_a_full_day(kind):
 
 @pytest.mark.parametrize("n_classes", [12, 48, 720])
 def test_classes_read_back_as_interval_centres(n_classes):
-    recipe = {"kind": "classify", "n_classes": n_classes}
+    recipe = R({"kind": "classify", "n_classes": n_classes})
     decoded = decode_minutes(recipe, _perfect_outputs(recipe, DAY))
     assert cse_minutes(to_minutes(DAY), decoded).max() <= 360 / n_classes
     assert decoded[0] == 360 / n_classes  # class 0 is read as the centre of its interval
 
 
 def test_regression_targets_are_hours_and_wrap_at_12():
-    r = {"kind": "regress"}
+    r = R({"kind": "regress"})
     assert targets(r, np.array([[2, 30]]))[0] == pytest.approx(2.5)
     np.testing.assert_allclose(decode_minutes(r, np.array([[12.01], [-0.1], [11.99]])), [0.6, 714, 719.4], atol=1e-9)
 
 
 def test_angle_regression_has_no_jump_between_719_and_0():
-    r = {"kind": "regress_angle"}
+    r = R({"kind": "regress_angle"})
     y = targets(r, from_minutes(np.array([719, 0, 1])))
     assert np.linalg.norm(y[0] - y[1]) < 0.01 and np.linalg.norm(y[1] - y[2]) < 0.01
     d = decode_minutes(r, y)
@@ -186,7 +222,7 @@ def test_angle_regression_has_no_jump_between_719_and_0():
 
 
 def test_multihead_minute_is_clipped_to_the_predicted_hour():
-    r = {"kind": "multihead"}
+    r = R({"kind": "multihead"})
     hour = np.eye(12)[[3, 3, 3]]
     np.testing.assert_allclose(decode_minutes(r, {"hour": hour, "minute": np.array([[61.2], [-2.0], [29.6]])}),
                                [239, 180, 210])
@@ -205,11 +241,11 @@ def _angle(m):
 
 
 def test_joint_decoding_2_59_leaning_to_class_3_is_2_59():
-    r = {"kind": "multihead_angle"}
+    r = R({"kind": "multihead_angle"})
     # the hand sits at the 2/3 boundary; the hour head leans to class 3, the minute says 59
     assert decode_minutes(r, {"hour": _hours(h2=0.3, h3=0.7), "minute": _angle(59)})[0] == pytest.approx(179)
     # the naive reading (arg-max hour + minute) would be 3:59, an hour off
-    naive = decode_minutes({"kind": "multihead"}, {"hour": _hours(h2=0.3, h3=0.7), "minute": np.array([[59.0]])})
+    naive = decode_minutes(R({"kind": "multihead"}), {"hour": _hours(h2=0.3, h3=0.7), "minute": np.array([[59.0]])})
     assert naive[0] == 239
     # at 3:00 the minute head reading 59 (1 min off) with the head leaning to 3 gives 2:59: 1 minute off, not 59
     assert cse_minutes(180, decode_minutes(r, {"hour": _hours(h2=0.45, h3=0.55), "minute": _angle(59)}))[0] \
@@ -220,7 +256,7 @@ def test_joint_decoding_2_59_leaning_to_class_3_is_2_59():
 
 
 def test_joint_decoding_wraps_between_11_59_and_0_00():
-    r = {"kind": "multihead_angle"}
+    r = R({"kind": "multihead_angle"})
     split = _hours(h11=0.5, h0=0.5)  # hand at 12 o'clock
     assert decode_minutes(r, {"hour": split, "minute": _angle(59)})[0] == pytest.approx(719)
     assert cse_minutes(0, decode_minutes(r, {"hour": split, "minute": _angle(0.5)}))[0] == pytest.approx(0.5)
@@ -236,7 +272,7 @@ def test_joint_decoding_wraps_between_11_59_and_0_00():
 
 def test_unknown_recipe_key_is_rejected_by_name():
     with pytest.raises(ValueError, match="unknown clock recipe key 'conv_filter'"):
-        validate_recipe({"kind": "classify", "conv_filter": 64})
+        R({"kind": "classify", "conv_filter": 64})
 
 
 @pytest.mark.parametrize("bad, word", [
@@ -255,20 +291,22 @@ def test_unknown_recipe_key_is_rejected_by_name():
 ])
 def test_bad_values_are_rejected_by_name(bad, word):
     with pytest.raises(ValueError, match=word):
-        validate_recipe(bad)
+        R(bad)
 
 
-def test_defaults_are_filled_and_validation_is_idempotent():
-    r = validate_recipe({"kind": "multihead"})
-    assert r["preset"] == "final" and r["loss_weights"] == [0.99, 0.01] and r["augment_rotation"] is False
-    assert "dropout" not in r  # each head keeps its table's dropout (0.5 hour, 0.3 minute)
-    assert validate_recipe({"kind": "classify"})["n_classes"] == 12
-    for rec in [*TABLE8.values(), *KIND_RECIPES.values()]:
-        once = validate_recipe(rec)
-        assert validate_recipe(once) == once
-    kw = compile_kwargs({"kind": "multihead"})
+def test_defaults_are_filled_and_the_recipe_is_frozen():
+    r = R({"kind": "multihead"})
+    assert r.preset == "final" and r.loss_weights == (0.99, 0.01) and r.augment_rotation is False
+    assert r.dropout is None  # each head keeps its table's dropout (0.5 hour, 0.3 minute)
+    assert R({"kind": "classify"}).n_classes == 12 and R({"kind": "classify"}).dropout == 0.5  # final's
+    assert R({"kind": "multihead", "preset": "final"}) == r  # the same settings, the same recipe
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.kind = "regress"
+    with pytest.raises(ValueError, match="must be a mapping"):
+        R(r)  # built once, from the parameters
+    kw = compile_kwargs(R({"kind": "multihead"}))
     assert kw["loss_weights"] == {"hour": 0.99, "minute": 0.01} and kw["metrics"] == {"hour": ["accuracy"]}
-    assert compile_kwargs({"kind": "regress"})["loss"] == "mean_absolute_error"
+    assert compile_kwargs(R({"kind": "regress"}))["loss"] == "mean_absolute_error"
 
 
 def test_describe_names_the_approach():
@@ -297,11 +335,11 @@ def test_hour_hand_decoding_takes_the_hour_from_the_hand_and_the_minute():
     assert hand_decode(3 * _hand([420.0]), np.array([0.0]))[0] == pytest.approx(420)
     # in a model's outputs the hand overrides a confident but wrong hour class (2:58 read as class 3)
     out = {"hour": _hours(h3=1.0), "minute": _angle(58), "hour_hand": _hand([178.5])}
-    assert decode_minutes({"kind": "multihead_angle"}, out)[0] == pytest.approx(178)
+    assert decode_minutes(R({"kind": "multihead_angle"}), out)[0] == pytest.approx(178)
     out = {"hour": _hours(h3=1.0), "minute": np.array([[58.2]]), "hour_hand": _hand([178.5])}
-    assert decode_minutes({"kind": "multihead"}, out)[0] == pytest.approx(178)  # the minute rounded, as without
+    assert decode_minutes(R({"kind": "multihead"}), out)[0] == pytest.approx(178)  # the minute rounded, as without
     # without the hand, the same outputs give the class's hour
-    assert decode_minutes({"kind": "multihead_angle"}, {"hour": _hours(h3=1.0), "minute": _angle(58)})[0] \
+    assert decode_minutes(R({"kind": "multihead_angle"}), {"hour": _hours(h3=1.0), "minute": _angle(58)})[0] \
         == pytest.approx(238)
 
 
@@ -310,22 +348,23 @@ def test_hour_hand_decoding_takes_the_hour_from_the_hand_and_the_minute():
 def test_average_outputs_averages_dial_readings_on_the_circle():
     avg = recipes.average_outputs
     # regress (hours): 11:54 and 0:06 agree on 12:00, not 6:00
-    hours = avg({"kind": "regress"}, [np.array([[11.9]]), np.array([[0.1]])])
+    hours = avg(R({"kind": "regress"}), [np.array([[11.9]]), np.array([[0.1]])])
     assert min(hours[0, 0], 12 - hours[0, 0]) == pytest.approx(0.0, abs=1e-9)
     # multihead: minute 59 and 1 -> 0; the hour probabilities are averaged
-    out = avg({"kind": "multihead"}, [{"hour": np.eye(12)[[3]], "minute": np.array([[59.0]])},
+    out = avg(R({"kind": "multihead"}), [{"hour": np.eye(12)[[3]], "minute": np.array([[59.0]])},
                                       {"hour": np.eye(12)[[4]], "minute": np.array([[1.0]])}])
     np.testing.assert_allclose(out["hour"][0, 3:5], [0.5, 0.5])
     assert min(out["minute"][0, 0], 60 - out["minute"][0, 0]) == pytest.approx(0.0, abs=1e-9)
     # (sin, cos) vectors and class probabilities: plain means
-    vec = avg({"kind": "regress_angle"}, [np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])])
+    vec = avg(R({"kind": "regress_angle"}), [np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])])
     np.testing.assert_allclose(vec, [[0.5, 0.5]])
-    probs = avg({"kind": "classify", "n_classes": 24}, [np.eye(24)[[1]], np.eye(24)[[2]]])
+    probs = avg(R({"kind": "classify", "n_classes": 24}), [np.eye(24)[[1]], np.eye(24)[[2]]])
     np.testing.assert_allclose(probs[0, :3], [0.0, 0.5, 0.5])
     # the hour hand's (sin, cos) is averaged with the rest
-    hand = avg({"kind": "multihead_angle"}, [{"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([180])},
-                                             {"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([190])}])
-    assert decode_minutes({"kind": "multihead_angle"}, hand)[0] == pytest.approx(180)
+    angle = R({"kind": "multihead_angle"})
+    hand = avg(angle, [{"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([180])},
+                       {"hour": np.eye(12)[[3]], "minute": _angle(0), "hour_hand": _hand([190])}])
+    assert decode_minutes(angle, hand)[0] == pytest.approx(180)
     np.testing.assert_allclose(hand["hour_hand"], (_hand([180]) + _hand([190])) / 2)
 
 
@@ -341,7 +380,7 @@ def test_quarter_turns_read_every_turn_of_a_picture_alike():
     upright = np.zeros((1, 8, 8), dtype=np.uint8)
     upright[0, 0, 0] = 255
     turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
-    recipe = {"kind": "classify", "n_classes": 12}
+    recipe = R({"kind": "classify", "n_classes": 12})
     plain = recipes.predict(recipe, CornerReader(), turned)
     assert plain["classes"].tolist() == [5, 0, 0, 0]  # only the upright copy is read
     four = recipes.predict(recipe, CornerReader(), turned, quarter_turns=True)
@@ -362,7 +401,7 @@ def test_quarter_turns_reuse_the_plain_reading_instead_of_reading_view_zero_agai
     upright = np.zeros((1, 8, 8), dtype=np.uint8)
     upright[0, 0, 0] = 255
     turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
-    recipe = {"kind": "classify", "n_classes": 12}
+    recipe = R({"kind": "classify", "n_classes": 12})
     plain = recipes.predict(recipe, Counting(), turned)
     fresh = recipes.predict(recipe, Counting(), turned, quarter_turns=True)
     Counting.calls = 0
@@ -389,8 +428,8 @@ def test_turn_upright_puts_a_turned_mark_back_on_top():
 
 
 def test_upright_recipe_learns_the_turn_and_reads_the_turned_picture(tmp_path):
-    recipe = validate_recipe({"kind": "multihead_angle", "upright": True, "learning_rate": 1e-3})
-    assert recipe["upright"] is True and recipe["learning_rate"] == 1e-3
+    recipe = R({"kind": "multihead_angle", "upright": True, "learning_rate": 1e-3})
+    assert recipe.upright is True and recipe.learning_rate == 1e-3
     assert "turned upright first" in describe(recipe) and "learning rate 0.001" in describe(recipe)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (8, 75, 75, 1), dtype=np.uint8)
@@ -414,7 +453,7 @@ def test_upright_recipe_learns_the_turn_and_reads_the_turned_picture(tmp_path):
 
 
 def test_hour_hand_recipe_trains_four_outputs_and_reads_back(tmp_path):
-    recipe = validate_recipe({"kind": "multihead_angle", "upright": True, "hour_hand": True})
+    recipe = R({"kind": "multihead_angle", "upright": True, "hour_hand": True})
     assert "hour from an hour-hand angle head" in describe(recipe)
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (8, 75, 75, 1), dtype=np.uint8)
@@ -448,7 +487,7 @@ def test_hour_hand_recipe_trains_four_outputs_and_reads_back(tmp_path):
 ])
 def test_bad_upright_settings_are_rejected_by_name(bad, word):
     with pytest.raises(ValueError, match=word):
-        validate_recipe(bad)
+        R(bad)
 
 
 def test_training_upright_without_turns_names_the_file_and_writes_nothing(tmp_path):
@@ -472,7 +511,7 @@ def test_the_evaluate_stage_scores_the_quarter_turn_reading_beside_the_plain_one
     upright = np.zeros((1, 8, 8), dtype=np.uint8)
     upright[0, 0, 0] = 255
     turned = np.concatenate([np.rot90(upright, k, axes=(1, 2)) for k in range(4)])
-    recipe = validate_recipe({"kind": "classify", "n_classes": 12})
+    recipe = R({"kind": "classify", "n_classes": 12})
     true_min = np.full(4, 5 * 60 + 30)
     four = score_quarter_turns(recipe, CornerReader(), turned, true_min, np.full(4, 5))
     assert four == {"accuracy": 1.0, "cse_mean": 0.0, "cse_median": 0.0, "cse_p90": 0.0}

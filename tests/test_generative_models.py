@@ -14,7 +14,7 @@ import pytest
 from idl.models.generative import (
     CAE, GAN, KINDS, VAE, build_generative, compile_generative, decoder, encoder, resamplings,
 )
-from idl.training import train
+from idl.training import TrainSettings, train
 
 RNG = np.random.default_rng(0)
 X8 = RNG.random((8, 8, 8, 3), dtype=np.float32)  # side 8: one up/downsampling, fast
@@ -119,14 +119,14 @@ def test_gan_compile_refuses_a_shared_optimizer_and_a_loss():
         compile_generative(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), 1)
 
 
-def run_train(tmp_path, kind, model, **kw):
-    kwargs = dict(out_dir=tmp_path / "out", state_dir=tmp_path / "state", epochs=2, batch_size=6,
-                  learning_rate=None, lr_halving_epochs=None, patience=None, seed=0, progress=False,
-                  compile_model=partial(compile_generative, learning_rate=1e-3))
-    kwargs.update(kw)
+def run_train(tmp_path, kind, model, epochs=2, callbacks=(), compile_model=None):
+    settings = TrainSettings(epochs=epochs, batch_size=6, learning_rate=None, lr_halving_epochs=None, patience=None,
+                             seed=0, progress=False)
     y = X32 if kind == "cae" else None
     x_val = None if kind == "gan" else X32[:4]
-    return train(model, X32, y, x_val, None if kind != "cae" else x_val, **kwargs)
+    return train(model, X32, y, x_val, None if kind != "cae" else x_val, settings,
+                 out_dir=tmp_path / "out", state_dir=tmp_path / "state", callbacks=list(callbacks),
+                 compile_model=compile_model or partial(compile_generative, learning_rate=1e-3))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -183,7 +183,7 @@ JAX_SCRIPT = textwrap.dedent("""
     import json, sys
     import keras, numpy as np
     from idl.models.generative import KINDS, build_generative, compile_generative
-    from idl.training import train
+    from idl.training import TrainSettings, train
     assert keras.backend.backend() == "jax"
     out_root = sys.argv[1]
     x = np.random.default_rng(0).random((8, 8, 8, 3), dtype=np.float32)
@@ -191,9 +191,10 @@ JAX_SCRIPT = textwrap.dedent("""
     for kind in KINDS:
         model = build_generative(kind, (8, 8, 3), latent_dim=4, filters=4, seed=0)
         before = [w.copy() for w in model.get_weights()]
-        hist = train(model, x, x if kind == "cae" else None, x[:4] if kind == "vae" else None, None,
-                     out_dir=f"{out_root}/{kind}", state_dir=f"{out_root}/{kind}_state", epochs=1, batch_size=4,
-                     learning_rate=None, lr_halving_epochs=None, patience=None, progress=False,
+        settings = TrainSettings(epochs=1, batch_size=4, learning_rate=None, lr_halving_epochs=None, patience=None,
+                                 progress=False)
+        hist = train(model, x, x if kind == "cae" else None, x[:4] if kind == "vae" else None, None, settings,
+                     out_dir=f"{out_root}/{kind}", state_dir=f"{out_root}/{kind}_state",
                      compile_model=compile_generative)
         loaded = keras.models.load_model(f"{out_root}/{kind}/model.keras")
         z = np.ones((2, 4), np.float32)

@@ -1,4 +1,5 @@
 """train(): outputs, schedule, early stopping, resume, reproducibility; evaluation; plots."""
+import dataclasses
 import logging
 
 import keras
@@ -9,7 +10,7 @@ import pytest
 import idl.training
 from idl.clock.evaluate import class_targets, evaluate_classifier
 from idl.plots import compare_curves, learning_curves
-from idl.training import read_history, train
+from idl.training import TrainSettings, read_history, train
 
 RNG = np.random.default_rng(0)
 X = RNG.integers(0, 256, (64, 8, 8, 1), dtype=np.uint8)
@@ -25,16 +26,15 @@ def tiny_model():
     return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
 
 
-def run(tmp_path, **overrides):
-    kwargs = dict(
-        out_dir=tmp_path / "out", state_dir=tmp_path / "state", epochs=4, batch_size=16,
-        learning_rate=1e-2, lr_halving_epochs=1, loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"], patience=None, seed=0, progress=False,
-    )
-    kwargs.update(overrides)
-    data = kwargs.pop("data", (X, Y, X[:16], Y[:16]))
-    model = kwargs.pop("model", tiny_model)
-    return train(model, *data, **kwargs)
+SETTINGS = TrainSettings(epochs=4, batch_size=16, learning_rate=1e-2, lr_halving_epochs=1, patience=None, seed=0,
+                         progress=False)
+
+
+def run(tmp_path, data=(X, Y, X[:16], Y[:16]), model=tiny_model, callbacks=(), **settings):
+    """train() into tmp_path with :data:`SETTINGS`, changed where ``settings`` say."""
+    return train(model, *data, dataclasses.replace(SETTINGS, **settings), out_dir=tmp_path / "out",
+                 state_dir=tmp_path / "state", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                 callbacks=list(callbacks))
 
 
 class Interrupt(keras.callbacks.Callback):

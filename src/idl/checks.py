@@ -17,7 +17,7 @@ from idl.errors import ParamsError
 
 def check(resolved: Mapping, origin: str = "params.yaml") -> None:
     """Raise ParamsError naming every key of ``resolved`` (validated, defaults filled) that is wrong."""
-    from idl.clock.recipes import validate_recipe
+    from idl.clock.recipes import Recipe
     from idl.data.sources import parse_checksum
 
     problems = []
@@ -40,7 +40,7 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
         if cfg.get("url") is not None:
             _check(bad, f"data.{name}.url", check_url, cfg["url"])
     for name, recipe in sorted(resolved["clock"]["models"].items()):
-        _check(bad, f"clock.models.{name}", validate_recipe, recipe)
+        _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
     for name, run in sorted(resolved["basics"]["runs"].items()):
         for key in ("conv_layers", "dropout_layers"):
             if run["arch"] != "cnn" and key in run:

@@ -45,7 +45,7 @@ TABLE8 = {
 }
 
 # Task 1, "Keras Basics": validation loss and accuracy (fraction) after 30 epochs, keyed by
-# the run names of idl.models.keras_basics.GRID. Table 3: CNNs and Table 4: MLPs on
+# the run names of params.yaml basics.runs. Table 3: CNNs and Table 4: MLPs on
 # Fashion-MNIST; Table 5: the three winners on CIFAR-10 (the report gives no test numbers).
 BASICS = {
     "epochs": 30,

@@ -23,9 +23,12 @@ guarantees:
   (on TensorFlow op determinism is switched on). Pass a zero-argument model
   factory instead of a model to have the initial weights seeded too.
 
+How to train (epochs, batch, optimizer and its schedule, early stopping, seed) is one frozen
+:class:`TrainSettings`, so every caller states the same things the same way.
+
 Threads: TensorFlow fixes its thread pools when it first runs an op, so a command
-line should call :func:`configure_threads` before building any model; ``train``'s
-``threads`` argument only works if nothing has run yet.
+line should call :func:`configure_threads` before building any model; the
+``threads`` setting only works if nothing has run yet.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ import logging
 import math
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -324,76 +328,92 @@ def _prepare_state(state_dir: Path, settings: dict) -> None:
 
 # -------------------------------------------------------------------------- train
 
+@dataclass(frozen=True)
+class TrainSettings:
+    """How :func:`train` trains, whatever the model and data.
+
+    ``learning_rate=None`` takes the optimizer's Keras default; ``lr_halving_epochs=None``
+    keeps the rate constant; ``patience=None`` disables early stopping (on
+    ``early_stopping_monitor``). ``threads`` and ``progress`` change how a run goes, not what it
+    computes, so they are left out of the resume check.
+    """
+
+    epochs: int
+    batch_size: int
+    learning_rate: float | None
+    lr_halving_epochs: float | None
+    optimizer: str = "nadam"
+    early_stopping_monitor: str = "loss"
+    patience: int | None = 5
+    seed: int = 0
+    threads: int | None = None
+    progress: bool = True
+
+
 def train(
     model: keras.Model | Callable[[], keras.Model],
     x_train,
     y_train,
     x_val,
     y_val,
+    settings: TrainSettings,
     *,
     out_dir: str | Path,
     state_dir: str | Path,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float | None,
-    lr_halving_epochs: float | None,
-    optimizer: str = "nadam",
     loss=None,
     metrics: Sequence | dict | None = None,
     loss_weights=None,
-    early_stopping_monitor: str = "loss",
-    patience: int | None = 5,
-    seed: int = 0,
-    threads: int | None = None,
-    progress: bool = True,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     compile_model: Callable[[keras.Model, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Train ``model`` the report's way; write ``model.keras`` and ``history.csv``.
+    """Train ``model`` the report's way, as ``settings`` say; write ``model.keras`` and ``history.csv``.
 
-    ``model`` may be a zero-argument factory, called after seeding so the initial
-    weights are reproducible too. ``patience=None`` disables early stopping;
-    ``lr_halving_epochs=None`` keeps the rate constant. ``callbacks`` are run after
-    the project's own (tests use them to interrupt a run). ``compile_model(model,
-    steps_per_epoch)`` replaces the report's compile step for models that bring their own
-    losses and optimizers (the generative models); ``loss``, ``metrics``, ``optimizer`` and
-    ``learning_rate`` are then unused. ``x_train`` may also be a ``keras.utils.PyDataset``
-    (``y_train`` None) that batches and shuffles itself and has ``num_rows`` and
-    ``describe()``; its ``callbacks`` attribute, if any, runs before the project's own, so what
-    they log is in the history (the clock curriculum, :mod:`idl.clock.curriculum`). Returns the history, one row per epoch (columns
-    epoch, loss, metrics, val_*, learning_rate).
+    ``model`` may be a zero-argument factory, called after seeding so the initial weights are
+    reproducible too. ``loss``, ``metrics`` and ``loss_weights`` go to ``model.compile``.
+    ``callbacks`` are run after the project's own (tests use them to interrupt a run).
+    ``compile_model(model, steps_per_epoch)`` replaces the report's compile step for models that
+    bring their own losses and optimizers (the generative models); ``loss``, ``metrics``,
+    ``settings.optimizer`` and ``settings.learning_rate`` are then unused. ``x_train`` may also be a
+    ``keras.utils.PyDataset`` (``y_train`` None) that batches and shuffles itself and has
+    ``num_rows`` and ``describe()``; its ``callbacks`` attribute, if any, runs before the project's
+    own, so what they log is in the history (the clock curriculum, :mod:`idl.clock.curriculum`).
+    Returns the history, one row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
     """
     out_dir, state_dir = Path(out_dir), Path(state_dir)
-    if threads:
-        configure_threads(threads)
-    set_seed(seed)
+    if settings.threads:
+        configure_threads(settings.threads)
+    set_seed(settings.seed)
     if not isinstance(model, keras.Model):
         model = model()
     n_train = _n_rows(x_train)
     if n_train == 0:
         raise ValueError("x_train is empty")
-    steps_per_epoch = len(x_train) if _is_py_dataset(x_train) else math.ceil(n_train / batch_size)
+    steps_per_epoch = len(x_train) if _is_py_dataset(x_train) else math.ceil(n_train / settings.batch_size)
     if not model.built:
         first = x_train[0][0] if _is_py_dataset(x_train) else x_train
         model(keras.tree.map_structure(lambda a: np.asarray(a[:1]), first))
 
-    settings = {
-        "epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": learning_rate,
-        "lr_halving_epochs": lr_halving_epochs, "optimizer": optimizer.lower(), "loss": _describe(loss),
+    # what the run computes: state left by a run with anything else here is not resumed
+    made_with = {
+        "epochs": int(settings.epochs), "batch_size": int(settings.batch_size),
+        "learning_rate": settings.learning_rate, "lr_halving_epochs": settings.lr_halving_epochs,
+        "optimizer": settings.optimizer.lower(), "loss": _describe(loss),
         "loss_weights": _describe(loss_weights), "metrics": _describe(metrics),
-        "early_stopping_monitor": early_stopping_monitor, "patience": patience, "seed": int(seed),
+        "early_stopping_monitor": settings.early_stopping_monitor, "patience": settings.patience,
+        "seed": int(settings.seed),
         "compile": _describe(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
         "data": {name: describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
     }
-    _prepare_state(state_dir, settings)
+    _prepare_state(state_dir, made_with)
 
     if compile_model is not None:
         compile_model(model, steps_per_epoch)
     else:
         model.compile(
-            optimizer=make_optimizer(optimizer, learning_rate, lr_halving_epochs, steps_per_epoch),
+            optimizer=make_optimizer(settings.optimizer, settings.learning_rate, settings.lr_halving_epochs,
+                                     steps_per_epoch),
             loss=loss, metrics=metrics, loss_weights=loss_weights,
         )
     history_path = state_dir / _HISTORY
@@ -414,19 +434,19 @@ def train(
             # double_checkpoint: a kill while the backup is written falls back to the one before.
             keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
         ]
-        if patience is not None:
-            mode = "min" if "loss" in early_stopping_monitor else "auto"
-            cbs.append(_ResumableEarlyStopping(history_path, monitor=early_stopping_monitor, mode=mode,
-                                               patience=int(patience), restore_best_weights=False, verbose=1))
+        if settings.patience is not None:
+            mode = "min" if "loss" in settings.early_stopping_monitor else "auto"
+            cbs.append(_ResumableEarlyStopping(history_path, monitor=settings.early_stopping_monitor, mode=mode,
+                                               patience=int(settings.patience), restore_best_weights=False, verbose=1))
         cbs.extend(callbacks)
         validation = None if x_val is None else (x_val, y_val)
         if _is_py_dataset(x_train):  # it batches and shuffles itself
             data_kwargs = {"x": x_train}
         else:
-            data_kwargs = {"x": x_train, "y": y_train, "batch_size": int(batch_size), "shuffle": True}
+            data_kwargs = {"x": x_train, "y": y_train, "batch_size": int(settings.batch_size), "shuffle": True}
         try:
-            model.fit(**data_kwargs, validation_data=validation, epochs=int(epochs),
-                      callbacks=cbs, verbose=1 if progress else 2)
+            model.fit(**data_kwargs, validation_data=validation, epochs=int(settings.epochs),
+                      callbacks=cbs, verbose=1 if settings.progress else 2)
         except BaseException:
             log.warning("training interrupted; rerun with the same settings to resume from %s", state_dir)
             raise

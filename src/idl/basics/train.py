@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from idl.basics import CNN_DEFAULTS
 from idl.basics.data import load_training_data
 from idl.io import write_json
 
@@ -18,22 +17,21 @@ def train_run(name: str, run: dict, data_path, split_dir, out_dir, state_dir, tr
 
     import keras
 
-    from idl.models.keras_basics import build_basics_model
-    from idl.training import configure_threads, threads_from_env, train
+    from idl.models.keras_basics import build_run_model
+    from idl.training import TrainSettings, configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())
     x, y = data["x_train"], data["y_train"]
     tr, va = split["train"], split["val"]
+    # Keras' default Adam/SGD at a constant rate, a fixed number of epochs (the report names no settings)
+    settings = TrainSettings(epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"], learning_rate=None,
+                             lr_halving_epochs=None, optimizer=run["optimizer"], patience=None, seed=seed,
+                             progress=sys.stderr.isatty())
     history = train(
-        lambda: build_basics_model(
-            run["arch"], x.shape[1:], conv_layers=run.get("conv_layers", CNN_DEFAULTS["conv_layers"]),
-            dropout_layers=run.get("dropout_layers", CNN_DEFAULTS["dropout_layers"])),
-        x[tr], y[tr], x[va], y[va],
+        lambda: build_run_model(run, x.shape[1:]),
+        x[tr], y[tr], x[va], y[va], settings,
         out_dir=out_dir, state_dir=state_dir,
-        epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
-        learning_rate=None, lr_halving_epochs=None, optimizer=run["optimizer"],
         loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-        patience=None, seed=seed, progress=sys.stderr.isatty(),
     )
     model = keras.models.load_model(Path(out_dir) / "model.keras")
     test_loss, test_acc = model.evaluate(data["x_test"], data["y_test"], batch_size=256, verbose=0)

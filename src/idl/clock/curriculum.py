@@ -13,7 +13,7 @@ renders the training clocks with ``max_rotation_deg`` limited (same random strea
 generated training data only the dial's turn differs), and the last phase, 180 degrees,
 trains on the training data itself, which may be the real course data.
 
-A curriculum is a recipe key (see :func:`validate_curriculum`)::
+A curriculum is a recipe key, checked into a :class:`CurriculumPlan` by :func:`validate_curriculum`::
 
     curriculum: true                       # DEFAULT_PHASES, ADVANCE_AT
     curriculum: {phases: [[0, 12], [90, 6], [180, null]], advance_at: 0.9, quarter_turns: true}
@@ -30,6 +30,7 @@ meant against the overfitting of the last phase (training accuracy ahead of vali
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -46,8 +47,24 @@ FULL = 180
 ACCURACY_KEYS = ("hour_accuracy", "accuracy")
 
 
-def validate_curriculum(value: Any) -> dict | None:
-    """A checked, normalised curriculum: ``{"phases": [[rot, epochs], ...], "advance_at": x}``.
+@dataclass(frozen=True)
+class CurriculumPlan:
+    """A checked curriculum, built by :func:`validate_curriculum`: ``phases`` as
+    ``((rotation, epochs), ...)`` ending with ``(180, None)``, ``advance_at`` (None: no phase ends
+    early) and ``quarter_turns``. Frozen, so a recipe that holds one cannot change after its check."""
+
+    phases: tuple[tuple[int, int | None], ...] = DEFAULT_PHASES
+    advance_at: float | None = ADVANCE_AT
+    quarter_turns: bool = False
+
+    def to_params(self) -> dict:
+        """As params.yaml writes it (lists), for JSON files."""
+        return {"phases": [list(p) for p in self.phases], "advance_at": self.advance_at,
+                "quarter_turns": self.quarter_turns}
+
+
+def validate_curriculum(value: Any) -> CurriculumPlan | None:
+    """The curriculum of a recipe's ``curriculum`` key, checked.
 
     ``None``/``False``: no curriculum (returns None); ``True``: the defaults. Raises
     ``ValueError`` naming what is wrong.
@@ -64,7 +81,7 @@ def validate_curriculum(value: Any) -> dict | None:
     phases = value.get("phases", DEFAULT_PHASES)
     if isinstance(phases, (str, bytes)) or not isinstance(phases, Sequence) or not phases:
         raise ValueError(f"curriculum phases must be a non-empty list of [rotation, epochs], got {phases!r}")
-    out = []
+    out: list[tuple[int, int | None]] = []
     for i, phase in enumerate(phases):
         if isinstance(phase, (str, bytes)) or not isinstance(phase, Sequence) or len(phase) != 2:
             raise ValueError(f"curriculum phase {i + 1} must be [rotation, epochs], got {phase!r}")
@@ -80,7 +97,7 @@ def validate_curriculum(value: Any) -> dict | None:
             raise ValueError(f"curriculum phase {i + 1}: epochs must be a positive integer, got {epochs!r}")
         if out and rot <= out[-1][0]:
             raise ValueError(f"curriculum phase {i + 1}: rotations must increase, got {rot} after {out[-1][0]}")
-        out.append([int(rot), None if last else int(epochs)])
+        out.append((int(rot), None if last else int(epochs)))
     advance = value.get("advance_at", ADVANCE_AT)
     if advance is not None and (isinstance(advance, bool) or not isinstance(advance, (int, float))
                                 or not math.isfinite(advance) or not 0 < advance <= 1):
@@ -88,12 +105,12 @@ def validate_curriculum(value: Any) -> dict | None:
     turns = value.get("quarter_turns", False)
     if not isinstance(turns, (bool, np.bool_)):
         raise ValueError(f"curriculum quarter_turns must be true or false, got {turns!r}")
-    return {"phases": out, "advance_at": None if advance is None else float(advance), "quarter_turns": bool(turns)}
+    return CurriculumPlan(tuple(out), None if advance is None else float(advance), bool(turns))
 
 
-def rotations(curriculum: Mapping | None) -> list[int]:
+def rotations(plan: CurriculumPlan | None) -> list[int]:
     """The rotations below 180 whose generated clocks the curriculum trains on."""
-    return [] if not curriculum else [rot for rot, _ in curriculum["phases"] if rot < FULL]
+    return [] if plan is None else [rot for rot, _ in plan.phases if rot < FULL]
 
 
 def epoch_accuracy(logs: Mapping[str, Any] | None) -> float | None:
@@ -108,11 +125,10 @@ def epoch_accuracy(logs: Mapping[str, Any] | None) -> float | None:
 class Curriculum:
     """Which phase training is in, advanced one finished epoch at a time."""
 
-    def __init__(self, curriculum: Mapping):
-        c = validate_curriculum(dict(curriculum))
-        self.phases = [tuple(p) for p in c["phases"]]
-        self.advance_at = c["advance_at"]
-        self.quarter_turns = c["quarter_turns"]
+    def __init__(self, plan: CurriculumPlan):
+        self.phases = plan.phases
+        self.advance_at = plan.advance_at
+        self.quarter_turns = plan.quarter_turns
         self.phase = 0
         self.epochs_in_phase = 0
 
@@ -143,7 +159,7 @@ class Curriculum:
             self.end_epoch(acc)
 
 
-def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, curriculum: Mapping,
+def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, curriculum: CurriculumPlan,
                        seed: int, history_path=None):
     """A Keras ``PyDataset`` of training batches at the current phase's rotation.
 
@@ -175,8 +191,7 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
     def describe() -> dict:
         from idl.training import describe_data
 
-        return {"curriculum": {"phases": [list(p) for p in state.phases], "advance_at": state.advance_at,
-                               "quarter_turns": state.quarter_turns},
+        return {"curriculum": curriculum.to_params(),
                 "batch_size": int(batch_size), "seed": int(seed),
                 "images": {str(rot): describe_data(a) for rot, a in sorted(images.items())},
                 "y": describe_data(y)}

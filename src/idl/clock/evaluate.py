@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
 from idl.clock.course_data import load_with_split
 from idl.clock.labels import class_to_minutes, cse_minutes, to_class, to_minutes
+from idl.clock.recipes import Recipe
 from idl.errors import DataError
 from idl.io import atomic_path, write_json
 
@@ -73,7 +75,7 @@ def curve_metrics(columns) -> list[str]:
     return ["loss"] + acc
 
 
-def score_quarter_turns(recipe: dict, model, images: np.ndarray, true_minutes, true_classes,
+def score_quarter_turns(recipe: Recipe, model, images: np.ndarray, true_minutes, true_classes,
                         unturned_outputs=None) -> dict | None:
     """Accuracy and CSE mean / median / p90 with each image read at 0, 90, 180 and 270 degrees and
     the outputs averaged (:func:`idl.clock.recipes.predict`, which reuses ``unturned_outputs``, the
@@ -89,10 +91,11 @@ def score_quarter_turns(recipe: dict, model, images: np.ndarray, true_minutes, t
 
 
 def evaluate_clock_model(
-    name, trained_dir, data_dir, split_dir, model_cfg: dict, metrics_path, predictions_path,
+    name, trained_dir, data_dir, split_dir, model_cfg: Mapping, metrics_path, predictions_path,
     grid_path, curves_path=None,
 ) -> dict:
-    """Score a trained model on the test split (or, without a split, on every row of ``data_dir``).
+    """Score a trained model (``model_cfg``: its ``clock.models`` entry) on the test split (or,
+    without a split, on every row of ``data_dir``).
 
     The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
     the scores of the same model reading each image at four quarter turns, outputs averaged.
@@ -100,7 +103,7 @@ def evaluate_clock_model(
     from idl.clock import recipes
 
     trained_dir = Path(trained_dir)
-    recipe = recipes.validate_recipe(model_cfg)
+    recipe = Recipe.from_params(model_cfg)
     images, labels, split = load_with_split(Path(data_dir), Path(split_dir) if split_dir else None)
 
     from idl.clock.figures import prediction_grid

@@ -1,9 +1,10 @@
-"""Every clock-reading approach as data: a recipe dict (from params.yaml) -> model, targets, decoding.
+"""Every clock-reading approach as data: a recipe (from params.yaml) -> model, targets, decoding.
 
 A *recipe* says what a model is; this module is the one place that knows what each
-``kind`` means, so the pipeline trains and scores all of them the same way::
+``kind`` means, so the pipeline trains and scores all of them the same way. A ``clock.models``
+entry is checked once, into a frozen :class:`Recipe`, and every function here takes that::
 
-    recipe = validate_recipe({"kind": "classify", "n_classes": 24, "preset": "final"})
+    recipe = Recipe.from_params({"kind": "classify", "n_classes": 24, "preset": "final"})
     model = build_model(recipe, (150, 150, 1))
     train(..., y=targets(recipe, labels), **compile_kwargs(recipe))
     minutes = predict(recipe, model, images)["minutes"]
@@ -40,7 +41,7 @@ Kinds (targets are derived from *minutes past 12:00*, see :mod:`idl.clock.labels
 
 Knobs (``conv_filters``, ``conv_repeat``, ``pool1_strides``, ``batch_norm``, ``dropout``,
 ``dense_units``) override the ``preset`` (fiducial = Table 6, final = Table 7); see
-:func:`idl.models.clock.classifier_spec`. ``dropout`` sets every dense stack's rate when
+:func:`idl.models.specs.classifier_spec`. ``dropout`` sets every dense stack's rate when
 given; left out, each stack keeps its table's own rate (Table 6: 0.15, Table 7: 0.5,
 Table 9: 0.3). ``batch_norm="all"`` also puts Table 9's BatchNorm layers in the
 regression stacks. ``augment_rotation`` rotates every training image by a random angle
@@ -71,12 +72,13 @@ checked here (left out or null: the caller's defaults).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from idl.clock.course_data import TURN_FILE  # noqa: F401 - named in the docs above
-from idl.clock.curriculum import validate_curriculum
+from idl.clock.curriculum import CurriculumPlan, validate_curriculum
 from idl.clock.labels import (
     MINUTES_PER_DIAL,
     check_n_classes,
@@ -86,11 +88,12 @@ from idl.clock.labels import (
     to_class,
     to_minutes,
 )
-from idl.models.specs import (  # noqa: F401 - classifier_spec is re-exported for recipe users
+from idl.models.specs import (
     PRESETS,
     classifier_head_spec,
     classifier_spec,
     conv_trunk_spec,
+    orientation_head_spec,
     regressor_head_spec,
     regressor_spec,
     resolve_knobs,
@@ -131,97 +134,134 @@ _ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "augment_
 
 # ------------------------------------------------------------------------- recipe
 
-def validate_recipe(recipe: Mapping[str, Any]) -> dict:
-    """A checked copy of ``recipe`` with its defaults filled in (idempotent).
+@dataclass(frozen=True)
+class Recipe:
+    """One checked clock recipe (a ``clock.models`` entry) with its defaults filled in.
 
-    Defaults: ``preset`` "final", ``n_classes`` 12 (classify), the preset's knobs,
-    ``augment_rotation`` False, ``loss_weights`` per :data:`DEFAULT_LOSS_WEIGHTS`
-    (multi-head kinds). ``dropout`` is filled for classify only (elsewhere each stack
-    keeps its table's rate unless it is given). Raises ``ValueError`` naming the bad
-    key or value.
+    Built once, by :meth:`from_params`, where the parameters are read; everything after reads
+    attributes and checks nothing again. Frozen: the recipe a model was built from is the one
+    its outputs are decoded with.
     """
-    if not isinstance(recipe, Mapping):
-        raise ValueError(f"a clock recipe must be a mapping of settings, got {type(recipe).__name__}")
-    unknown = [k for k in recipe if k not in _ALLOWED]
-    if unknown:
-        raise ValueError(f"unknown clock recipe key {unknown[0]!r}; known keys: {', '.join(_ALLOWED)}")
-    kind = recipe.get("kind")
-    if kind not in KINDS:
-        raise ValueError(f"clock recipe 'kind' must be one of {list(KINDS)}, got {kind!r}")
-    out: dict[str, Any] = {"kind": kind}
 
-    if kind == "classify":
-        n = recipe.get("n_classes", 12)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise ValueError(f"clock recipe 'n_classes' must be an integer dividing 720, got {n!r}")
+    kind: str
+    preset: str
+    conv_filters: int
+    conv_repeat: int
+    pool1_strides: int
+    batch_norm: str
+    dense_units: int
+    #: None: each dense stack keeps its table's rate (always set for classify)
+    dropout: float | None = None
+    #: classify only
+    n_classes: int | None = None
+    augment_rotation: bool = False
+    augment_quarter_turns: bool = False
+    curriculum: CurriculumPlan | None = None
+    upright: bool = False
+    hour_hand: bool = False
+    #: (hour, minute); multi-head kinds only
+    loss_weights: tuple[float, float] | None = None
+    #: None: the caller's clock.train value
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    lr_halving_epochs: float | None = None
+
+    @classmethod
+    def from_params(cls, recipe: Mapping[str, Any]) -> Recipe:
+        """The recipe ``recipe`` (as params.yaml writes it) describes, checked.
+
+        Defaults: ``preset`` "final", ``n_classes`` 12 (classify), the preset's knobs, false
+        flags, ``loss_weights`` per :data:`DEFAULT_LOSS_WEIGHTS` (multi-head kinds). ``dropout``
+        is filled for classify only (elsewhere each stack keeps its table's rate unless it is
+        given). Raises ``ValueError`` naming the bad key or value.
+        """
+        if not isinstance(recipe, Mapping):
+            raise ValueError(f"a clock recipe must be a mapping of settings, got {type(recipe).__name__}")
+        unknown = [k for k in recipe if k not in _ALLOWED]
+        if unknown:
+            raise ValueError(f"unknown clock recipe key {unknown[0]!r}; known keys: {', '.join(_ALLOWED)}")
+        kind = recipe.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"clock recipe 'kind' must be one of {list(KINDS)}, got {kind!r}")
+        out: dict[str, Any] = {"kind": kind}
+
+        if kind == "classify":
+            n = recipe.get("n_classes", 12)
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise ValueError(f"clock recipe 'n_classes' must be an integer dividing 720, got {n!r}")
+            try:
+                check_n_classes(int(n))
+            except ValueError as exc:
+                raise ValueError(f"clock recipe 'n_classes': {exc}") from None
+            out["n_classes"] = int(n)
+        elif "n_classes" in recipe:
+            raise ValueError(f"clock recipe 'n_classes' only applies to kind classify, not {kind!r}")
+
+        preset = recipe.get("preset", "final")
+        if preset not in PRESETS:
+            raise ValueError(f"clock recipe 'preset' must be one of {sorted(PRESETS)}, got {preset!r}")
+        out["preset"] = preset
+        given = {k: recipe[k] for k in KNOBS if recipe.get(k) is not None}
         try:
-            check_n_classes(int(n))
+            knobs = resolve_knobs(preset, **given)
         except ValueError as exc:
-            raise ValueError(f"clock recipe 'n_classes': {exc}") from None
-        out["n_classes"] = int(n)
-    elif "n_classes" in recipe:
-        raise ValueError(f"clock recipe 'n_classes' only applies to kind classify, not {kind!r}")
+            raise ValueError(f"clock recipe: {exc}") from None
+        for k in KNOBS:
+            if k != "dropout" or kind == "classify" or k in given:
+                out[k] = knobs[k]
 
-    preset = recipe.get("preset", "final")
-    if preset not in PRESETS:
-        raise ValueError(f"clock recipe 'preset' must be one of {sorted(PRESETS)}, got {preset!r}")
-    out["preset"] = preset
-    given = {k: recipe[k] for k in KNOBS if recipe.get(k) is not None}
-    try:
-        knobs = resolve_knobs(preset, **given)
-    except ValueError as exc:
-        raise ValueError(f"clock recipe: {exc}") from None
-    for k in KNOBS:
-        if k != "dropout" or kind == "classify" or k in given:
-            out[k] = knobs[k]
+        out["augment_rotation"] = _flag(recipe, "augment_rotation")
+        out["augment_quarter_turns"] = _flag(recipe, "augment_quarter_turns")
+        try:
+            out["curriculum"] = validate_curriculum(recipe.get("curriculum"))
+        except ValueError as exc:
+            raise ValueError(f"clock recipe: {exc}") from None
+        if out["curriculum"] and out["augment_rotation"]:
+            raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
+                             "rotation would turn the curriculum's upright clocks)")
+        if out["curriculum"] and out["augment_quarter_turns"]:
+            raise ValueError("clock recipe: augment_quarter_turns and curriculum exclude each other (the "
+                             "curriculum turns its last phase with its own quarter_turns setting)")
+        out["upright"] = upright = _flag(recipe, "upright", kind)
+        if upright and (out["augment_rotation"] or out["curriculum"]):
+            raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
+                             "picture away from the dial turn the orientation network learns)")
 
-    out["augment_rotation"] = _flag(recipe, "augment_rotation")
-    out["augment_quarter_turns"] = _flag(recipe, "augment_quarter_turns")
-    try:
-        out["curriculum"] = validate_curriculum(recipe.get("curriculum"))
-    except ValueError as exc:
-        raise ValueError(f"clock recipe: {exc}") from None
-    if out["curriculum"] and out["augment_rotation"]:
-        raise ValueError("clock recipe: augment_rotation and curriculum exclude each other (random "
-                         "rotation would turn the curriculum's upright clocks)")
-    if out["curriculum"] and out["augment_quarter_turns"]:
-        raise ValueError("clock recipe: augment_quarter_turns and curriculum exclude each other (the "
-                         "curriculum turns its last phase with its own quarter_turns setting)")
-    out["upright"] = upright = _flag(recipe, "upright", kind)
-    if upright and (out["augment_rotation"] or out["curriculum"]):
-        raise ValueError("clock recipe: upright excludes augment_rotation and curriculum (both turn the "
-                         "picture away from the dial turn the orientation network learns)")
+        out["hour_hand"] = _flag(recipe, "hour_hand", kind, " (regress_angle already reads the hour hand's angle)")
 
-    out["hour_hand"] = _flag(recipe, "hour_hand", kind, " (regress_angle already reads the hour hand's angle)")
+        if kind in MULTIHEAD_KINDS:
+            w = recipe.get("loss_weights")
+            w = DEFAULT_LOSS_WEIGHTS[kind] if w is None else w
+            ok = isinstance(w, Sequence) and not isinstance(w, str) and len(w) == 2 and all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in w)
+            if not ok or sum(w) == 0:
+                raise ValueError(f"clock recipe 'loss_weights' must be two non-negative numbers [hour, minute], "
+                                 f"not both 0, got {w!r}")
+            out["loss_weights"] = (float(w[0]), float(w[1]))
+        elif recipe.get("loss_weights") is not None:
+            raise ValueError(f"clock recipe 'loss_weights' only applies to the multi-head kinds, not {kind!r}")
 
-    if kind in MULTIHEAD_KINDS:
-        w = recipe.get("loss_weights")
-        w = DEFAULT_LOSS_WEIGHTS[kind] if w is None else w
-        ok = isinstance(w, Sequence) and not isinstance(w, str) and len(w) == 2 and all(
-            not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in w)
-        if not ok or sum(w) == 0:
-            raise ValueError(f"clock recipe 'loss_weights' must be two non-negative numbers [hour, minute], "
-                             f"not both 0, got {w!r}")
-        out["loss_weights"] = [float(v) for v in w]
-    elif recipe.get("loss_weights") is not None:
-        raise ValueError(f"clock recipe 'loss_weights' only applies to the multi-head kinds, not {kind!r}")
+        if recipe.get("batch_size") is not None:
+            b = recipe["batch_size"]
+            if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+                raise ValueError(f"clock recipe 'batch_size' must be a positive integer, got {b!r}")
+            out["batch_size"] = int(b)
+        if recipe.get("learning_rate") is not None:
+            lr = recipe["learning_rate"]
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
+                raise ValueError(f"clock recipe 'learning_rate' must be a number between 0 and 1, got {lr!r}")
+            out["learning_rate"] = float(lr)
+        if recipe.get("lr_halving_epochs") is not None:
+            h = recipe["lr_halving_epochs"]
+            if isinstance(h, bool) or not isinstance(h, (int, float)) or not h > 0:
+                raise ValueError(f"clock recipe 'lr_halving_epochs' must be a positive number, got {h!r}")
+            out["lr_halving_epochs"] = h
+        return cls(**out)
 
-    if recipe.get("batch_size") is not None:
-        b = recipe["batch_size"]
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise ValueError(f"clock recipe 'batch_size' must be a positive integer, got {b!r}")
-        out["batch_size"] = int(b)
-    if recipe.get("learning_rate") is not None:
-        lr = recipe["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
-            raise ValueError(f"clock recipe 'learning_rate' must be a number between 0 and 1, got {lr!r}")
-        out["learning_rate"] = float(lr)
-    if recipe.get("lr_halving_epochs") is not None:
-        h = recipe["lr_halving_epochs"]
-        if isinstance(h, bool) or not isinstance(h, (int, float)) or not h > 0:
-            raise ValueError(f"clock recipe 'lr_halving_epochs' must be a positive number, got {h!r}")
-        out["lr_halving_epochs"] = h
-    return out
+    def arch(self) -> dict:
+        """Keyword arguments for the spec builders of :mod:`idl.models.specs` (``dropout`` only where
+        the recipe fixes it)."""
+        return {"preset": self.preset, **{k: getattr(self, k) for k in KNOBS if getattr(self, k) is not None}}
 
 
 def _flag(recipe: Mapping[str, Any], key: str, kind: str | None = None, note: str = "") -> bool:
@@ -235,14 +275,9 @@ def _flag(recipe: Mapping[str, Any], key: str, kind: str | None = None, note: st
     return bool(value)
 
 
-def _arch(r: dict) -> dict:
-    """Keyword arguments for the spec builders (``dropout`` only where the recipe fixes it)."""
-    return {"preset": r["preset"], **{k: r[k] for k in KNOBS if k in r}}
-
-
 # -------------------------------------------------------------------------- model
 
-def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
+def build_model(r: Recipe, input_shape: Sequence[int]):
     """The recipe's Keras model: uint8 image -> Rescaling(1/255) [-> RandomRotation] -> layers.
 
     Multi-head models output a dict ``{"hour": ..., "minute": ...}`` (plus ``"hour_hand"``
@@ -252,40 +287,39 @@ def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
 
     from idl.models.clock import apply_spec
 
-    r = validate_recipe(recipe)
     input_shape = tuple(int(d) for d in input_shape)
     if len(input_shape) == 2:
         input_shape += (1,)
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    if r["augment_rotation"]:
+    if r.augment_rotation:
         # factor 1.0 = up to a full turn either way; active only when training=True.
         x = keras.layers.RandomRotation(1.0, fill_mode=ROTATION_FILL_MODE, name="augment_rotation")(x)
-    kind, a = r["kind"], _arch(r)
+    kind, a = r.kind, r.arch()
     trunk = {k: a[k] for k in ("conv_filters", "conv_repeat", "pool1_strides", "batch_norm")}
     head = {k: a[k] for k in ("dropout", "dense_units", "batch_norm") if k in a}
     if kind == "classify":
-        outputs = apply_spec(classifier_spec(**a, n_classes=r["n_classes"]), x)
-        name = f"clock_classify_{r['n_classes']}"
+        outputs = apply_spec(classifier_spec(**a, n_classes=r.n_classes), x)
+        name = f"clock_classify_{r.n_classes}"
     elif kind in ("regress", "regress_angle"):
         outputs = apply_spec(regressor_spec(**a, units=1 if kind == "regress" else 2), x)
         name = f"clock_{kind}"
     else:
         turn = None
-        if r["upright"]:
-            from idl.models.clock import TurnUpright, orientation_head_spec
+        if r.upright:
+            from idl.models.clock import TurnUpright
 
-            turn = apply_spec(conv_trunk_spec(r["preset"], **trunk) + orientation_head_spec(
-                r["preset"], **head, output_name=TURN), x, prefix="turn_")
+            turn = apply_spec(conv_trunk_spec(r.preset, **trunk) + orientation_head_spec(
+                r.preset, **head, output_name=TURN), x, prefix="turn_")
             x = TurnUpright(name="upright")([x, turn])
-        features = apply_spec(conv_trunk_spec(r["preset"], **trunk), x)
-        hour = apply_spec(classifier_head_spec(12, r["preset"], **head, output_name=HOUR), features, prefix="hour_")
+        features = apply_spec(conv_trunk_spec(r.preset, **trunk), x)
+        hour = apply_spec(classifier_head_spec(12, r.preset, **head, output_name=HOUR), features, prefix="hour_")
         units = 1 if kind == "multihead" else 2
-        minute = apply_spec(regressor_head_spec(units, r["preset"], **head, output_name=MINUTE), features,
+        minute = apply_spec(regressor_head_spec(units, r.preset, **head, output_name=MINUTE), features,
                             prefix="minute_")
         outputs = {HOUR: hour, MINUTE: minute}
-        if r["hour_hand"]:
-            outputs[HOUR_HAND] = apply_spec(regressor_head_spec(2, r["preset"], **head, output_name=HOUR_HAND),
+        if r.hour_hand:
+            outputs[HOUR_HAND] = apply_spec(regressor_head_spec(2, r.preset, **head, output_name=HOUR_HAND),
                                             features, prefix="hand_")
         if turn is not None:
             outputs[TURN] = turn
@@ -293,28 +327,27 @@ def build_model(recipe: Mapping[str, Any], input_shape: Sequence[int]):
     return keras.Model(inputs, outputs, name=name)
 
 
-def compile_kwargs(recipe: Mapping[str, Any]) -> dict:
+def compile_kwargs(r: Recipe) -> dict:
     """``loss``, ``metrics`` and ``loss_weights`` for ``model.compile`` / ``idl.training.train``.
 
     Built-in Keras names only, so they are backend-neutral and saved models reload
     without custom objects.
     """
-    r = validate_recipe(recipe)
-    kind = r["kind"]
+    kind = r.kind
     if kind == "classify":
         return {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"], "loss_weights": None}
     if kind in ("regress", "regress_angle"):
         return {"loss": "mean_absolute_error", "metrics": None, "loss_weights": None}
-    w_hour, w_minute = r["loss_weights"]
+    w_hour, w_minute = r.loss_weights
     out = {
         "loss": {HOUR: "sparse_categorical_crossentropy", MINUTE: "mean_absolute_error"},
         "metrics": {HOUR: ["accuracy"]},
         "loss_weights": {HOUR: w_hour, MINUTE: w_minute},
     }
-    if r["upright"]:
+    if r.upright:
         out["loss"][TURN] = "mean_absolute_error"
         out["loss_weights"][TURN] = TURN_LOSS_WEIGHT
-    if r["hour_hand"]:
+    if r.hour_hand:
         out["loss"][HOUR_HAND] = "mean_absolute_error"
         out["loss_weights"][HOUR_HAND] = HOUR_HAND_LOSS_WEIGHT
     return out
@@ -322,23 +355,22 @@ def compile_kwargs(recipe: Mapping[str, Any]) -> dict:
 
 # ------------------------------------------------------------------------ targets
 
-def turning_target(recipe: Mapping[str, Any]) -> str | None:
+def turning_target(r: Recipe) -> str | None:
     """The target entry that turns with the picture when a training clock is turned (quarter-turn
     augmentation): an upright recipe's orientation target, else None."""
-    return TURN if recipe["upright"] else None
+    return TURN if r.upright else None
 
 
-def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray | None = None):
+def targets(r: Recipe, labels: np.ndarray, dial_turn: np.ndarray | None = None):
     """Training targets for ``[hour, minute]`` label rows (dict keyed by output for multi-head).
 
     ``dial_turn`` (degrees clockwise at which each row's 12 lies, :data:`TURN_FILE`) is
     needed by upright recipes and ignored by the others.
     """
-    r = validate_recipe(recipe)
     minutes = to_minutes(labels)
-    kind = r["kind"]
+    kind = r.kind
     if kind == "classify":
-        return to_class(minutes, r["n_classes"])
+        return to_class(minutes, r.n_classes)
     if kind == "regress":
         return (minutes / 60.0).astype(np.float32)
     if kind == "regress_angle":
@@ -349,9 +381,9 @@ def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray
         out = {HOUR: hour, MINUTE: minute.astype(np.float32)}
     else:
         out = {HOUR: hour, MINUTE: to_angle(minute, period=60).astype(np.float32)}
-    if r["hour_hand"]:
+    if r.hour_hand:
         out[HOUR_HAND] = to_angle(minutes).astype(np.float32)
-    if r["upright"]:
+    if r.upright:
         if dial_turn is None:
             raise ValueError(f"an upright recipe learns where the 12 is from each dial's turn ({TURN_FILE}); "
                              "none was given")
@@ -362,12 +394,11 @@ def targets(recipe: Mapping[str, Any], labels: np.ndarray, dial_turn: np.ndarray
     return out
 
 
-def true_classes(recipe: Mapping[str, Any], labels: np.ndarray) -> np.ndarray | None:
+def true_classes(r: Recipe, labels: np.ndarray) -> np.ndarray | None:
     """Class ids (classify) or the hour 0-11 (multi-head kinds) the model is scored against; else None."""
-    r = validate_recipe(recipe)
-    if r["kind"] == "classify":
-        return to_class(to_minutes(labels), r["n_classes"])
-    if r["kind"] in MULTIHEAD_KINDS:
+    if r.kind == "classify":
+        return to_class(to_minutes(labels), r.n_classes)
+    if r.kind in MULTIHEAD_KINDS:
         return to_minutes(labels) // 60
     return None
 
@@ -435,12 +466,11 @@ def _as_heads(outputs) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     raise ValueError("multi-head outputs must be a dict {'hour': ..., 'minute': ...} or a pair (hour, minute)")
 
 
-def decode_minutes(recipe: Mapping[str, Any], outputs) -> np.ndarray:
+def decode_minutes(r: Recipe, outputs) -> np.ndarray:
     """Raw model outputs (array, or dict for multi-head) -> minutes past 12:00, 0 <= m < 720."""
-    r = validate_recipe(recipe)
-    kind = r["kind"]
+    kind = r.kind
     if kind == "classify":
-        return class_to_minutes(np.asarray(outputs).argmax(axis=-1), r["n_classes"])
+        return class_to_minutes(np.asarray(outputs).argmax(axis=-1), r.n_classes)
     if kind == "regress":
         return (np.asarray(outputs, dtype=np.float64).reshape(-1) * 60.0) % MINUTES_PER_DIAL
     if kind == "regress_angle":
@@ -460,15 +490,14 @@ def _circular_mean(values, period: float, axis: int = 0) -> np.ndarray:
     return from_angle(to_angle(values, period).mean(axis=axis), period)
 
 
-def average_outputs(recipe: Mapping[str, Any], outputs: Sequence) -> Any:
+def average_outputs(r: Recipe, outputs: Sequence) -> Any:
     """Raw outputs of several views of the same images, averaged so that decoding stays right.
 
     Probabilities and (sin, cos) vectors are averaged as they are; readings on a dial
     (``regress``'s hours, ``multihead``'s minute) by their circular mean, so that a view
     reading 11:59 and one reading 0:01 agree on 0:00 rather than on 6:00.
     """
-    r = validate_recipe(recipe)
-    kind = r["kind"]
+    kind = r.kind
     if not outputs:
         raise ValueError("no outputs to average")
     if kind in ("classify", "regress_angle"):
@@ -488,7 +517,7 @@ def average_outputs(recipe: Mapping[str, Any], outputs: Sequence) -> Any:
     return out
 
 
-def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: int = 256,
+def predict(r: Recipe, model, images: np.ndarray, batch_size: int = 256,
             quarter_turns: bool = False, unturned_outputs=None) -> dict:
     """Read the time off ``images`` (N, H, W[, 1]) uint8.
 
@@ -504,7 +533,6 @@ def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: in
     """
     from idl.models.clock import prepare_images
 
-    r = validate_recipe(recipe)
     x = prepare_images(images)
     if quarter_turns:
         if x.shape[1] != x.shape[2]:
@@ -516,9 +544,9 @@ def predict(recipe: Mapping[str, Any], model, images: np.ndarray, batch_size: in
     else:
         outputs = model.predict(x, batch_size=batch_size, verbose=0)
     minutes = decode_minutes(r, outputs)
-    if r["kind"] == "classify":
+    if r.kind == "classify":
         classes = np.asarray(outputs).argmax(axis=-1)
-    elif r["kind"] in MULTIHEAD_KINDS:
+    elif r.kind in MULTIHEAD_KINDS:
         classes = (minutes // 60).astype(np.int64) % 12
     else:
         classes = None
@@ -538,14 +566,13 @@ _KNOB_WORDS = {
 }
 
 
-def describe(recipe: Mapping[str, Any]) -> str:
+def describe(r: Recipe) -> str:
     """Short human description for tables, e.g. "classification, n_c = 24, Table 7"."""
-    r = validate_recipe(recipe)
-    kind = r["kind"]
+    kind, knobs = r.kind, r.arch()
     # name the table the knobs are closest to (Table 8's model 9 written as fiducial + knobs is Table 7)
-    diff = {p: [k for k in KNOBS if k in r and r[k] != PRESETS[p][k]] for p in PRESETS}
-    preset = min(PRESETS, key=lambda p: (len(diff[p]), p != r["preset"]))
-    diffs = [_KNOB_WORDS[k](r[k]) for k in diff[preset]]
+    diff = {p: [k for k in KNOBS if k in knobs and knobs[k] != PRESETS[p][k]] for p in PRESETS}
+    preset = min(PRESETS, key=lambda p: (len(diff[p]), p != r.preset))
+    diffs = [_KNOB_WORDS[k](knobs[k]) for k in diff[preset]]
     final = preset == "final"
     table = {
         "classify": "Table 7" if final else "Table 6",
@@ -556,7 +583,7 @@ def describe(recipe: Mapping[str, Any]) -> str:
     }[kind]
     arch = table + (" with " + ", ".join(diffs) if diffs else "")
     if kind == "classify":
-        text = f"classification, n_c = {r['n_classes']}, {arch}"
+        text = f"classification, n_c = {r.n_classes}, {arch}"
     elif kind == "regress":
         text = f"regression (hours, MAE), {arch}"
     elif kind == "regress_angle":
@@ -566,47 +593,30 @@ def describe(recipe: Mapping[str, Any]) -> str:
     else:
         text = f"multi-head: hour class + minute (sin, cos), joint decoding, {arch}"
     extras = []
-    if kind in MULTIHEAD_KINDS and tuple(r["loss_weights"]) != DEFAULT_LOSS_WEIGHTS[kind]:
-        extras.append("loss weights {:g}/{:g}".format(*r["loss_weights"]))
-    if r["augment_rotation"]:
+    if kind in MULTIHEAD_KINDS and r.loss_weights != DEFAULT_LOSS_WEIGHTS[kind]:
+        extras.append("loss weights {:g}/{:g}".format(*r.loss_weights))
+    if r.augment_rotation:
         extras.append("rotation augmentation")
-    if r["augment_quarter_turns"]:
+    if r.augment_quarter_turns:
         extras.append("quarter-turn augmentation")
-    if r["upright"]:
+    if r.upright:
         extras.append("turned upright first by a second network")
-    if r["hour_hand"]:
+    if r.hour_hand:
         extras.append("hour from an hour-hand angle head")
-    if r["curriculum"]:
-        extras.append("rotation curriculum" + (" with quarter turns" if r["curriculum"]["quarter_turns"] else ""))
+    if r.curriculum:
+        extras.append("rotation curriculum" + (" with quarter turns" if r.curriculum.quarter_turns else ""))
     train = PRESET_TRAINING[preset]
-    if r.get("batch_size") not in (None, train["batch_size"]):
-        extras.append(f"batch {r['batch_size']}")
-    if r.get("learning_rate") is not None:
-        extras.append(f"learning rate {r['learning_rate']:g}")
-    if r.get("lr_halving_epochs") not in (None, train["lr_halving_epochs"]):
-        extras.append(f"LR halves every {r['lr_halving_epochs']:g} epochs")
+    if r.batch_size not in (None, train["batch_size"]):
+        extras.append(f"batch {r.batch_size}")
+    if r.learning_rate is not None:
+        extras.append(f"learning rate {r.learning_rate:g}")
+    if r.lr_halving_epochs not in (None, train["lr_halving_epochs"]):
+        extras.append(f"LR halves every {r.lr_halving_epochs:g} epochs")
     return "; ".join([text, *extras])
 
 
 # ------------------------------------------------------------------------ Table 8
-
-def _table8() -> dict[int, dict]:
-    """The report's list is cumulative: each model changes its predecessor named here."""
-    m = {0: {"kind": "classify", "n_classes": 12, "preset": "fiducial", "lr_halving_epochs": 40}}
-    m[1] = {**m[0], "batch_size": 256}
-    m[2] = {**m[0], "batch_size": 512, "batch_norm": "between_stacks"}
-    m[3] = {**m[0], "batch_norm": "all"}  # "we return to a batch size of 32"
-    m[4] = {**m[3], "dropout": 0.5}
-    m[5] = {**m[4], "conv_filters": 64}
-    m[6] = {**m[5], "lr_halving_epochs": 20}
-    m[7] = {**m[5], "lr_halving_epochs": 10}
-    m[8] = {**m[6], "conv_repeat": 2}
-    m[9] = {**m[8], "pool1_strides": 2, "dense_units": 360}  # = Table 7 (preset final)
-    return m
-
-
-#: Table 8's models 0-9 as recipes (n_c = 12; model 9 builds exactly Table 7).
-TABLE8: dict[int, dict] = _table8()
+# Table 8's recipes themselves are params.yaml's clock.models t8_m0 ... t8_m8 (model 9 is final_nc12).
 
 #: How each Table 8 model is built here; where the report is ambiguous, the choice made.
 TABLE8_NOTES: dict[int, str] = {

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
 from idl.clock.course_data import load_course_data, load_dial_turn, load_with_split
+from idl.clock.recipes import Recipe
 from idl.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -22,16 +24,29 @@ def _take(y, idx):
     return {k: v[idx] for k, v in y.items()} if isinstance(y, dict) else y[idx]
 
 
-def training_settings(recipe: dict, train_cfg: dict) -> dict:
-    """clock.train, with the recipe's own batch size, learning rate and its halving where it sets them."""
-    cfg = dict(train_cfg)
-    for key in ("batch_size", "learning_rate", "lr_halving_epochs"):
-        if recipe.get(key) is not None:
-            cfg[key] = recipe[key]
-    return cfg
+def training_settings(recipe: Recipe, train_cfg: Mapping, seed: int):
+    """How the recipe's model trains (an :class:`idl.training.TrainSettings`): ``clock.train``, with the
+    recipe's own batch size, learning rate and its halving where it sets them; Nadam and early
+    stopping on the training loss, as the report."""
+    from idl.training import TrainSettings
+
+    own = ("batch_size", "learning_rate", "lr_halving_epochs")
+    cfg = {**train_cfg, **{k: getattr(recipe, k) for k in own if getattr(recipe, k) is not None}}
+    return TrainSettings(
+        epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        learning_rate=cfg["learning_rate"],
+        lr_halving_epochs=cfg["lr_halving_epochs"],
+        optimizer="nadam",
+        early_stopping_monitor="loss",
+        patience=cfg["patience"],
+        seed=seed,
+        # a live progress bar on a terminal; one line per epoch in a workflow's log
+        progress=sys.stderr.isatty(),
+    )
 
 
-def curriculum_images(recipe: dict, curriculum_dirs, labels: np.ndarray, shape: tuple, rows: np.ndarray) -> dict:
+def curriculum_images(recipe: Recipe, curriculum_dirs, labels: np.ndarray, shape: tuple, rows: np.ndarray) -> dict:
     """The training rows of each generated curriculum folder, keyed by its ``max_rotation_deg``.
 
     Each folder must hold the training data's rows (same labels, same image size), rendered
@@ -43,7 +58,7 @@ def curriculum_images(recipe: dict, curriculum_dirs, labels: np.ndarray, shape: 
     from idl.models.clock import prepare_images
 
     dirs = [Path(d) for d in curriculum_dirs or ()]
-    needed = rotations(recipe["curriculum"])
+    needed = rotations(recipe.curriculum)
     found = {}
     for d in dirs:
         try:
@@ -62,56 +77,47 @@ def curriculum_images(recipe: dict, curriculum_dirs, labels: np.ndarray, shape: 
     return found
 
 
-def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: dict, train_cfg: dict, seed: int,
+def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mapping, train_cfg: Mapping, seed: int,
                       curriculum_dirs=None):
+    """Train the model of ``model_cfg`` (a ``clock.models`` entry) with ``train_cfg`` (``clock.train``)."""
     from idl.clock import recipes
 
-    recipe = recipes.validate_recipe(model_cfg)
+    recipe = Recipe.from_params(model_cfg)
     # the files are checked before Keras is imported: a bad file fails in a second, not after TF starts
     images, labels, split = load_with_split(Path(data_dir), Path(split_dir))
-    turns = load_dial_turn(data_dir, len(labels)) if recipe["upright"] else None
+    turns = load_dial_turn(data_dir, len(labels)) if recipe.upright else None
 
     from idl.models.clock import prepare_images
     from idl.training import STATE_HISTORY, configure_threads, threads_from_env, train
 
     configure_threads(threads_from_env())  # before TensorFlow runs any op
-    cfg = training_settings(recipe, train_cfg)
+    settings = training_settings(recipe, train_cfg, seed)
     x = prepare_images(np.asarray(images))
     y = recipes.targets(recipe, labels, turns)
     tr, va = split["train"], split["val"]
     log.info("training %s on %d images (%d validation), input %s, %s",
-             recipes.describe(recipe), len(tr), len(va), x.shape[1:], cfg)
+             recipes.describe(recipe), len(tr), len(va), x.shape[1:], settings)
     x_train, y_train = x[tr], _take(y, tr)
-    if recipe["curriculum"]:
+    if recipe.curriculum:
         from idl.clock.curriculum import FULL, curriculum_dataset
 
         stages = curriculum_images(recipe, curriculum_dirs, labels, x.shape[1:], tr)
         stages[FULL] = x_train
-        x_train = curriculum_dataset(stages, y_train, cfg["batch_size"], recipe["curriculum"], seed,
+        x_train = curriculum_dataset(stages, y_train, settings.batch_size, recipe.curriculum, seed,
                                      history_path=Path(state_dir) / STATE_HISTORY)
         y_train = None
     elif curriculum_dirs:
         raise DataError(f"model {recipes.describe(recipe)} has no curriculum but was given curriculum data")
-    elif recipe["augment_quarter_turns"]:
+    elif recipe.augment_quarter_turns:
         from idl.clock.augment import quarter_turn_dataset
 
-        x_train = quarter_turn_dataset(x_train, y_train, cfg["batch_size"], seed,
+        x_train = quarter_turn_dataset(x_train, y_train, settings.batch_size, seed,
                                        turn_key=recipes.turning_target(recipe))
         y_train = None
     return train(
         lambda: recipes.build_model(recipe, x.shape[1:]),
-        x_train, y_train, x[va], _take(y, va),
+        x_train, y_train, x[va], _take(y, va), settings,
         out_dir=out_dir,
         state_dir=state_dir,
-        epochs=cfg["epochs"],
-        batch_size=cfg["batch_size"],
-        learning_rate=cfg["learning_rate"],
-        lr_halving_epochs=cfg["lr_halving_epochs"],
-        optimizer="nadam",
-        early_stopping_monitor="loss",
-        patience=cfg["patience"],
-        seed=seed,
-        # a live progress bar on a terminal; one line per epoch in a workflow's log
-        progress=sys.stderr.isatty(),
         **recipes.compile_kwargs(recipe),
     )

@@ -1,5 +1,5 @@
 """Clock-reading CNNs of the report: Keras models built from the layer specs of
-:mod:`idl.models.specs` (re-exported here).
+:mod:`idl.models.specs`, where the specs themselves live.
 
 One small builder, :func:`build_from_spec`, turns a spec into a Keras model; :func:`apply_spec` does the
 same on a tensor so multi-head models can share a convolutional trunk.
@@ -29,28 +29,7 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 
-from idl.models.specs import (  # noqa: F401 - re-exported: the specs these models are built from
-    LayerSpec,
-    FIDUCIAL_CLASSIFIER,
-    CONV_STACK,
-    CLASSIFIER_HEAD,
-    FINAL_CLASSIFIER,
-    REGRESSOR_HEAD,
-    FINAL_REGRESSOR,
-    REPORT_NAMES,
-    with_output,
-    spec_rows,
-    PRESETS,
-    BATCH_NORM_PLACES,
-    REGRESSOR_DROPOUT,
-    resolve_knobs,
-    conv_trunk_spec,
-    classifier_head_spec,
-    regressor_head_spec,
-    orientation_head_spec,
-    classifier_spec,
-    regressor_spec,
-)
+from idl.models.specs import FINAL_CLASSIFIER, LayerSpec, with_output
 
 # kind -> (Keras layer class, default params)
 _KINDS: dict[str, tuple[type, dict[str, Any]]] = {

@@ -2,9 +2,10 @@
 
 The architecture grid of Tables 3 and 4 is a handful of switches on these two models
 (optimizer, 3 or 5 convolutional layers, 0 or 2 dropout layers), so each run is a
-small dict in :data:`GRID` and one builder, :func:`build_basics_model`, turns it into
-a Keras model via :func:`idl.models.clock.build_from_spec` (Rescaling(1/255) on uint8
-pixels first, then the layers).
+small dict in params.yaml (``basics.runs``, the one place the grid is written) and one
+builder, :func:`build_run_model`, turns it into a Keras model via
+:func:`idl.models.clock.build_from_spec` (Rescaling(1/255) on uint8 pixels first, then the
+layers).
 
 What the report leaves open, and what we chose (also stated on the results page):
 
@@ -18,7 +19,7 @@ What the report leaves open, and what we chose (also stated on the results page)
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import keras
 
@@ -66,7 +67,6 @@ CONV3_NOTE = (
 
 CONV_LAYER_CHOICES = (3, 5)
 DROPOUT_LAYER_CHOICES = (0, 2)
-OPTIMIZER_CHOICES = ("adam", "sgd")
 
 
 def mlp_spec() -> list[LayerSpec]:
@@ -91,30 +91,6 @@ def cnn_spec(conv_layers: int = 5, dropout_layers: int = 2) -> list[LayerSpec]:
         spec.append((kind, dict(params)))
         previous = kind
     return spec
-
-
-def run_name(arch: str, optimizer: str, conv_layers: int | None = None, dropout_layers: int | None = None) -> str:
-    """``cnn_adam_c3_d0`` / ``mlp_sgd``: the name a grid run goes by in files and tables."""
-    if arch == "mlp":
-        return f"mlp_{optimizer}"
-    return f"cnn_{optimizer}_c{conv_layers}_d{dropout_layers}"
-
-
-def _grid() -> dict[str, dict[str, Any]]:
-    grid: dict[str, dict[str, Any]] = {}
-    for opt in OPTIMIZER_CHOICES:
-        for c in CONV_LAYER_CHOICES:
-            for d in DROPOUT_LAYER_CHOICES:
-                grid[run_name("cnn", opt, c, d)] = {"arch": "cnn", "optimizer": opt, "conv_layers": c,
-                                                    "dropout_layers": d}
-    for opt in OPTIMIZER_CHOICES:
-        grid[run_name("mlp", opt)] = {"arch": "mlp", "optimizer": opt, "conv_layers": None,
-                                      "dropout_layers": None}
-    return grid
-
-
-#: Tables 3 and 4: run name -> settings; 8 CNN runs (in Table 3's row order), then 2 MLP runs.
-GRID: dict[str, dict[str, Any]] = _grid()
 
 
 def optimizer(name: str) -> keras.optimizers.Optimizer:
@@ -150,12 +126,8 @@ def build_basics_model(
     raise ValueError(f"arch must be 'mlp' or 'cnn', got {arch!r}")
 
 
-def build_run_model(name: str, input_shape: Sequence[int]) -> keras.Model:
-    """The model of grid run ``name`` (a key of :data:`GRID`)."""
-    try:
-        run = GRID[name]
-    except KeyError:
-        raise ValueError(f"unknown run {name!r}; known: {sorted(GRID)}") from None
-    if run["arch"] == "mlp":
-        return build_basics_model("mlp", input_shape)
-    return build_basics_model("cnn", input_shape, run["conv_layers"], run["dropout_layers"])
+def build_run_model(run: Mapping[str, Any], input_shape: Sequence[int]) -> keras.Model:
+    """The model of one ``basics.runs`` entry (``arch``; for a CNN ``conv_layers`` and
+    ``dropout_layers``, Table 2's 5 and 2 where left out). Its ``optimizer`` is for training."""
+    layers = {k: run[k] for k in ("conv_layers", "dropout_layers") if run.get(k) is not None}
+    return build_basics_model(run["arch"], input_shape, **layers)

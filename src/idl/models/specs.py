@@ -12,12 +12,12 @@ BatchNorm, ``flatten`` Flatten, ``dropout`` Dropout, ``dense`` Dense, ``output``
 
 Table 8 walks from Table 6 to Table 7 by changing a few settings; :func:`classifier_spec`
 (and :func:`conv_trunk_spec`, :func:`classifier_head_spec`, :func:`regressor_head_spec`,
-:func:`regressor_spec`) write any step of that walk from those knobs, with
-:data:`PRESETS` holding Table 6's and Table 7's values.
+:func:`regressor_spec`, both whole models through :func:`whole_spec`) write any step of that
+walk from those knobs, with :data:`PRESETS` holding Table 6's and Table 7's values.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -257,10 +257,11 @@ def orientation_head_spec(preset: str = "final", **knobs) -> list[LayerSpec]:
     return regressor_head_spec(2, preset, blocks=1, dense_per_block=1, **knobs)
 
 
-def classifier_spec(
-    preset: str = "fiducial",
+def whole_spec(
+    head: Callable[..., list[LayerSpec]],
+    outputs: int,
+    preset: str,
     *,
-    n_classes: int = 12,
     conv_filters: int | None = None,
     conv_repeat: int | None = None,
     pool1_strides: int | None = None,
@@ -268,29 +269,22 @@ def classifier_spec(
     dropout: float | None = None,
     dense_units: int | None = None,
 ) -> list[LayerSpec]:
-    """A whole classifier from knobs: ``classifier_spec()`` is Table 6 (:data:`FIDUCIAL_CLASSIFIER`),
-    ``classifier_spec("final")`` is Table 7 (:data:`FINAL_CLASSIFIER`), and Table 8's
-    models are the steps between."""
+    """:func:`conv_trunk_spec` and then ``head(outputs, preset, ...)`` (a head builder), from one
+    set of knobs: ``batch_norm`` goes to both, the trunk's knobs to the trunk, the dense ones to the
+    head. ``None`` takes the preset's value (the head's own rule for ``dropout``)."""
     return conv_trunk_spec(preset, conv_filters=conv_filters, conv_repeat=conv_repeat,
                            pool1_strides=pool1_strides, batch_norm=batch_norm) + \
-        classifier_head_spec(n_classes, preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
+        head(outputs, preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
 
 
-def regressor_spec(
-    preset: str = "final",
-    *,
-    units: int = 1,
-    conv_filters: int | None = None,
-    conv_repeat: int | None = None,
-    pool1_strides: int | None = None,
-    batch_norm: str | None = None,
-    dropout: float | None = None,
-    dense_units: int | None = None,
-) -> list[LayerSpec]:
-    """A whole regressor from knobs: ``regressor_spec()`` is Table 9 (:data:`FINAL_REGRESSOR`)."""
-    return conv_trunk_spec(preset, conv_filters=conv_filters, conv_repeat=conv_repeat,
-                           pool1_strides=pool1_strides, batch_norm=batch_norm) + \
-        regressor_head_spec(units, preset, dropout=dropout, dense_units=dense_units, batch_norm=batch_norm)
+def classifier_spec(preset: str = "fiducial", *, n_classes: int = 12, **knobs) -> list[LayerSpec]:
+    """A whole classifier from knobs (:func:`whole_spec`): ``classifier_spec()`` is Table 6
+    (:data:`FIDUCIAL_CLASSIFIER`), ``classifier_spec("final")`` is Table 7 (:data:`FINAL_CLASSIFIER`),
+    and Table 8's models are the steps between."""
+    return whole_spec(classifier_head_spec, n_classes, preset, **knobs)
 
 
-# ------------------------------------------------------------------ dial orientation
+def regressor_spec(preset: str = "final", *, units: int = 1, **knobs) -> list[LayerSpec]:
+    """A whole regressor from knobs (:func:`whole_spec`): ``regressor_spec()`` is Table 9
+    (:data:`FINAL_REGRESSOR`)."""
+    return whole_spec(regressor_head_spec, units, preset, **knobs)
