@@ -1,5 +1,19 @@
 # Task 1 of the report: MLP and CNN variants on Fashion-MNIST, the best three on CIFAR-10.
 
+TASK1 = "Task 1: Keras basics"  # the category of its figures and tables in `snakemake --report`
+
+
+# Every run's learning curves for the report (the Fashion-MNIST runs, then the CIFAR-10 ranks: the
+# order the command takes them in), labelled; the report's Figures 1 and 2 have captions of their own.
+BASICS_CURVE_RUNS = [(BASICS_RUN_DIR.format(run=r), "Fashion-MNIST", r) for r in BASICS_RUNS] + [
+    (BASICS_CIFAR_DIR.format(rank=k), "CIFAR-10", f"rank {k}") for k in (1, 2, 3)
+]
+BASICS_FIGURE_CAPTIONS = {run: f"../captions/basics_figure{i}.rst" for i, run in enumerate(BASICS_FIGURES, 1)}
+BASICS_CURVES = [report(f"{folder}/learning_curves.png",
+                        caption=BASICS_FIGURE_CAPTIONS.get(run, "../captions/basics_learning_curves.rst"),
+                        category=TASK1, subcategory="Learning curves", labels={"dataset": dataset, "run": run})
+                 for folder, dataset, run in BASICS_CURVE_RUNS]
+
 
 rule basics_data:
     input:
@@ -14,7 +28,6 @@ rule basics_data:
         dataset="fashion_mnist|cifar10",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("basics_data"),
         split=folder_of_output("train"),
     conda:
         "../envs/idl.yaml"
@@ -37,7 +50,6 @@ rule basics_train:
         metrics=f"{BASICS_RUN_DIR}/metrics.json",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("basics_train"),
         split=folder_of_input("train"),
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/basics/fashion_mnist/{{run}}",
@@ -62,7 +74,6 @@ rule basics_rank:
         BASICS_RANKING,
     params:
         file=PARAMS_FILE,
-        tracked=tracked("basics_rank"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -86,7 +97,6 @@ rule basics_cifar:
         rank="1|2|3",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("basics_cifar"),
         split=folder_of_input("train"),
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/basics/cifar10/rank{{rank}}",
@@ -115,15 +125,37 @@ rule basics_summary:
         param_values=params_input("basics_summary"),
     output:
         metrics=f"{BASICS_SUMMARY_DIR}/summary.json",
-        table3=f"{BASICS_SUMMARY_DIR}/table3.csv",
-        table4=f"{BASICS_SUMMARY_DIR}/table4.csv",
-        table5=f"{BASICS_SUMMARY_DIR}/table5.csv",
-        overview=f"{BASICS_SUMMARY_DIR}/overview.png",
-        curves=expand(f"{BASICS_RUN_DIR}/learning_curves.png", run=BASICS_RUNS)
-        + expand(f"{BASICS_CIFAR_DIR}/learning_curves.png", rank=[1, 2, 3]),
+        table3=report(
+            f"{BASICS_SUMMARY_DIR}/table3.csv",
+            caption="../captions/basics_table3.rst",
+            category=TASK1,
+            subcategory="Tables",
+            labels={"table": "Table 3: CNNs on Fashion-MNIST"},
+        ),
+        table4=report(
+            f"{BASICS_SUMMARY_DIR}/table4.csv",
+            caption="../captions/basics_table4.rst",
+            category=TASK1,
+            subcategory="Tables",
+            labels={"table": "Table 4: MLPs on Fashion-MNIST"},
+        ),
+        table5=report(
+            f"{BASICS_SUMMARY_DIR}/table5.csv",
+            caption="../captions/basics_table5.rst",
+            category=TASK1,
+            subcategory="Tables",
+            labels={"table": "Table 5: the best three on CIFAR-10"},
+        ),
+        overview=report(
+            f"{BASICS_SUMMARY_DIR}/overview.png",
+            caption="../captions/basics_overview.rst",
+            category=TASK1,
+            subcategory="Figures",
+            labels={"figure": "validation accuracy of every run"},
+        ),
+        curves=BASICS_CURVES,
     params:
         file=PARAMS_FILE,
-        tracked=tracked("basics_summary"),
         out_dir=folder_of_output("metrics"),
     conda:
         "../envs/idl.yaml"

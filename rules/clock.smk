@@ -1,5 +1,7 @@
 # Task 2 of the report: telling the time from clock images.
 
+TASK2 = "Task 2: telling the time"  # the category of its figures and tables in `snakemake --report`
+
 
 rule clock_split:
     input:
@@ -10,7 +12,6 @@ rule clock_split:
         directory(CLOCK_SPLIT),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_split"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -25,10 +26,15 @@ rule clock_samples:
         code=code("clock_samples"),
         param_values=params_input("clock_samples"),
     output:
-        "results/clock/figures/samples.png",
+        report(
+            "results/clock/figures/samples.png",
+            caption="../captions/clock_samples.rst",
+            category="Data",
+            subcategory="Figures",
+            labels={"dataset": "clock", "figure": "samples"},
+        ),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_samples"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -48,7 +54,6 @@ rule clock_curriculum_data:
         rotation=r"\d+",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_curriculum_data"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -70,7 +75,6 @@ rule clock_train:
         history=f"{CLOCK_MODEL_DIR}/history.csv",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_train"),
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/clock/{{model}}",
         curriculum=curriculum_option,
@@ -98,11 +102,22 @@ rule clock_evaluate:
     output:
         metrics=f"{CLOCK_MODEL_DIR}/metrics.json",
         predictions=f"{CLOCK_MODEL_DIR}/predictions.csv",
-        grid=f"{CLOCK_MODEL_DIR}/test_predictions.png",
-        curves=f"{CLOCK_MODEL_DIR}/learning_curves.png",
+        grid=report(
+            f"{CLOCK_MODEL_DIR}/test_predictions.png",
+            caption="../captions/clock_test_predictions.rst",
+            category=TASK2,
+            subcategory="Models",
+            labels={"model": "{model}", "figure": "test predictions"},
+        ),
+        curves=report(
+            f"{CLOCK_MODEL_DIR}/learning_curves.png",
+            caption="../captions/clock_learning_curves.rst",
+            category=TASK2,
+            subcategory="Models",
+            labels={"model": "{model}", "figure": "learning curves"},
+        ),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_evaluate"),
         trained=folder_of_input("model"),
     conda:
         "../envs/idl.yaml"
@@ -125,10 +140,15 @@ rule clock_score:
     output:
         metrics=f"{CLOCK_SCORE_DIR}/metrics.json",
         predictions=f"{CLOCK_SCORE_DIR}/predictions.csv",
-        grid=f"{CLOCK_SCORE_DIR}/test_predictions.png",
+        grid=report(
+            f"{CLOCK_SCORE_DIR}/test_predictions.png",
+            caption="../captions/clock_score_predictions.rst",
+            category=TASK2,
+            subcategory="External data",
+            labels={"data": "{external}", "model": "{model}"},
+        ),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_evaluate"),
         trained=folder_of_input("model"),
     conda:
         "../envs/idl.yaml"
@@ -150,15 +170,50 @@ rule clock_summary:
         param_values=params_input("clock_summary"),
     output:
         metrics=f"{CLOCK_SUMMARY_DIR}/summary.json",
-        table8=f"{CLOCK_SUMMARY_DIR}/table8.csv",
-        nc_sweep=f"{CLOCK_SUMMARY_DIR}/nc_sweep.csv",
-        approaches=f"{CLOCK_SUMMARY_DIR}/approaches.csv",
-        figure3=f"{CLOCK_SUMMARY_DIR}/figure3.png",
-        histograms=f"{CLOCK_SUMMARY_DIR}/error_histograms.png",
-        by_hour=f"{CLOCK_SUMMARY_DIR}/error_by_hour.png",
+        table8=report(
+            f"{CLOCK_SUMMARY_DIR}/table8.csv",
+            caption="../captions/clock_table8.rst",
+            category=TASK2,
+            subcategory="Tables",
+            labels={"table": "Table 8: hyper-parameter study"},
+        ),
+        nc_sweep=report(
+            f"{CLOCK_SUMMARY_DIR}/nc_sweep.csv",
+            caption="../captions/clock_nc_sweep.rst",
+            category=TASK2,
+            subcategory="Tables",
+            labels={"table": "number of classes"},
+        ),
+        approaches=report(
+            f"{CLOCK_SUMMARY_DIR}/approaches.csv",
+            caption="../captions/clock_approaches.rst",
+            category=TASK2,
+            subcategory="Tables",
+            labels={"table": "all approaches"},
+        ),
+        figure3=report(
+            f"{CLOCK_SUMMARY_DIR}/figure3.png",
+            caption="../captions/clock_figure3.rst",
+            category=TASK2,
+            subcategory="Figures",
+            labels={"figure": "Figure 3"},
+        ),
+        histograms=report(
+            f"{CLOCK_SUMMARY_DIR}/error_histograms.png",
+            caption="../captions/clock_error_histograms.rst",
+            category=TASK2,
+            subcategory="Figures",
+            labels={"figure": "error histograms"},
+        ),
+        by_hour=report(
+            f"{CLOCK_SUMMARY_DIR}/error_by_hour.png",
+            caption="../captions/clock_error_by_hour.rst",
+            category=TASK2,
+            subcategory="Figures",
+            labels={"figure": "error by hour"},
+        ),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("clock_summary"),
         models_dir=folder_of_models,
         out_dir=folder_of_output("metrics"),
     conda:

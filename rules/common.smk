@@ -15,6 +15,9 @@ RESOLVED = resolve(config, "config")
 # params.yaml itself, or a copy of the effective config when --config overrides it
 # (such runs are not recorded in DVC: see the onsuccess handler in rules/report.smk).
 PARAMS_FILE = W.params_file_for(config)
+# A file per parameter key, rewritten only when its value changes: the rerun trigger for
+# parameters (see params_input). Written now, before the DAG is built, so they all exist.
+W.write_param_stamps(config, RESOLVED, PARAMS_FILE)
 
 DOWNLOADED = ["fashion_mnist", "cifar10", "clock", "afhq", "pistachio", "tinyhero"]
 PREPARED = ["afhq", "pistachio", "tinyhero"]
@@ -70,26 +73,18 @@ def code(script):
     return list(W.code_deps(script))
 
 
-def tracked(script):
-    """Params function: the parameter values the stage reads; dvc.yaml takes its keys from here."""
-
-    def values(wildcards):
-        return W.tracked(config, script, wildcards)
-
-    return values
-
-
 def params_input(script):
-    """Input function: a file of the stage's parameter values, rewritten only when they change.
+    """Input function: the files holding the values of the parameter keys the stage reads.
 
     This is the rerun trigger for parameters (the built-in `params` trigger is off in
-    profiles/default, because it would disagree with runs made by `dvc repro`).
+    profiles/default, because it would disagree with runs made by `dvc repro`): a file is
+    rewritten, with the parameter file's time, only when its value changes.
     """
 
-    def path(wildcards):
-        return W.stage_params_file(config, PARAMS_FILE, script, wildcards)
+    def paths(wildcards):
+        return W.param_stamps(config, script, wildcards)
 
-    return path
+    return paths
 
 
 def final_outputs():

@@ -9,7 +9,6 @@ rule acquire:
         directory(raw_dir("{dataset}")),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("acquire"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -26,12 +25,17 @@ rule prepare_images:
         param_values=params_input("prepare_images"),
     output:
         data=directory(prepared_dir("{dataset}")),
-        figure="results/data/{dataset}_downsampling.png",
+        figure=report(
+            "results/data/{dataset}_downsampling.png",
+            caption="../captions/data_downsampling.rst",
+            category="Data",
+            subcategory="Figures",
+            labels={"dataset": "{dataset}", "figure": "downsampling"},
+        ),
     wildcard_constraints:
         dataset="|".join(PREPARED),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("prepare_images"),
     conda:
         "../envs/idl.yaml"
     log:

@@ -1,5 +1,7 @@
 # Task 3 of the report: a CAE, a VAE and a GAN on cats, pistachios and TinyHeroes sprites.
 
+TASK3 = "Task 3: generative models"  # the category of its figures and tables in `snakemake --report`
+
 
 rule gen_split:
     input:
@@ -12,7 +14,6 @@ rule gen_split:
         dataset="|".join(GEN_DATASETS),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("gen_split"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -34,7 +35,6 @@ rule gen_train:
         dataset="|".join(GEN_DATASETS),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("gen_train"),
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/generative/{{dataset}}/{{gen}}",
     resources:
@@ -59,12 +59,18 @@ rule gen_evaluate:
         param_values=params_input("gen_evaluate"),
     output:
         scores=f"{GEN_MODEL_DIR}/scores.json",
-        figures=directory(f"{GEN_MODEL_DIR}/figures"),
+        figures=report(
+            directory(f"{GEN_MODEL_DIR}/figures"),
+            patterns=["{figure}.png"],
+            caption="../captions/generative_figures.rst",
+            category=TASK3,
+            subcategory="Models",
+            labels={"dataset": "{dataset}", "model": "{gen}", "figure": "{figure}"},
+        ),
     wildcard_constraints:
         dataset="|".join(GEN_DATASETS),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("gen_evaluate"),
     conda:
         "../envs/idl.yaml"
     log:
@@ -83,11 +89,22 @@ rule gen_summary:
         param_values=params_input("gen_summary"),
     output:
         metrics=f"{GEN_SUMMARY_DIR}/summary.json",
-        table=f"{GEN_SUMMARY_DIR}/comparison.csv",
-        figure=f"{GEN_SUMMARY_DIR}/scores.png",
+        table=report(
+            f"{GEN_SUMMARY_DIR}/comparison.csv",
+            caption="../captions/generative_comparison.rst",
+            category=TASK3,
+            subcategory="Summary",
+            labels={"result": "comparison table"},
+        ),
+        figure=report(
+            f"{GEN_SUMMARY_DIR}/scores.png",
+            caption="../captions/generative_scores.rst",
+            category=TASK3,
+            subcategory="Summary",
+            labels={"result": "scores chart"},
+        ),
     params:
         file=PARAMS_FILE,
-        tracked=tracked("gen_summary"),
         out_dir=folder_of_output("metrics"),
     conda:
         "../envs/idl.yaml"

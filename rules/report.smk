@@ -1,4 +1,14 @@
-# The results page, and recording a finished run in DVC.
+# The results page, and recording a finished run in DVC; the description of `snakemake --report`.
+
+
+# `snakemake --report report.zip` (or .html): every figure and table flagged with report(...) in
+# rules/, each with its caption from captions/. The results page reads the same caption files.
+report: "../captions/workflow.rst"
+
+from idl.report import CAPTION_FILES
+
+# the caption files the results page reads: those of its figures
+PAGE_CAPTIONS = sorted({f"captions/{stem}.rst" for _, stem in CAPTION_FILES})
 
 
 rule report:
@@ -11,6 +21,7 @@ rule report:
         gen_figures=expand(f"{GEN_MODEL_DIR}/figures", dataset=GEN_DATASETS, gen=GEN_MODELS),
         data_figures=expand("results/data/{dataset}_downsampling.png", dataset=GEN_DATASETS),
         figures=report_figures(),
+        captions=PAGE_CAPTIONS,
         code=code("report"),
         param_values=params_input("report"),
     output:
@@ -18,7 +29,6 @@ rule report:
         html=f"{REPORT_DIR}/index.html",
     params:
         file=PARAMS_FILE,
-        tracked=tracked("report"),
         out_dir=folder_of_output("html"),
     conda:
         "../envs/idl.yaml"
@@ -26,7 +36,7 @@ rule report:
         "logs/report.log",
     shell:
         "python scripts/report.py --params {params.file} --clock-raw {input.clock_raw} "
-        "--basics-summary {input.basics_summary} --clock-results results/clock --generative-results results/generative --figures {input.figures} --out {params.out_dir} --log {log}"
+        "--basics-summary {input.basics_summary} --clock-results results/clock --generative-results results/generative --figures {input.figures} --captions {input.captions} --out {params.out_dir} --log {log}"
 
 
 onsuccess:

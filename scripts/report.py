@@ -17,6 +17,8 @@ def add_arguments(ap):
     ap.add_argument("--clock-results", required=True, type=Path)
     ap.add_argument("--generative-results", required=True, type=Path, help="Task 3 results folder")
     ap.add_argument("--figures", nargs="*", type=Path, default=[])
+    ap.add_argument("--captions", nargs="*", type=Path, default=[],
+                    help="caption files (captions/*.rst) of the figures, shared with `snakemake --report`")
     ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
 
 
@@ -37,6 +39,7 @@ def main(args, p):
         generative_results=args.generative_results,
         generative_cfg=p["generative"],
         image_data_cfg={d: p[f"data.{d}"] for d in ("afhq", "pistachio", "tinyhero")},
+        captions=args.captions,
     )
 
 

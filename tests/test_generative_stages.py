@@ -3,6 +3,8 @@ results-page section that explains the scores."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,7 +93,7 @@ def test_summary_without_scores_is_an_error(tmp_path):
 
 def test_results_page_section_names_the_data_the_budget_and_the_report_figures(tmp_path):
     from idl.generative.page import generative_section
-    from idl.report import Page
+    from idl.report import Page, page_caption
 
     results = tmp_path / "results" / "generative"
     p = results / "tinyhero" / "vae" / "scores.json"
@@ -102,14 +104,17 @@ def test_results_page_section_names_the_data_the_budget_and_the_report_figures(t
     write_summary([p], results / "summary")
     cfg = {"datasets": ["tinyhero"], "test_fraction": 0.1,
            "models": {"vae": {"kind": "vae", "latent_dim": 32, "filters": 128, "epochs": 20, "batch_size": 32}}}
-    page = Page("t")
-    generative_section(page, results, cfg, {"tinyhero": {"source": "download", "local": "/data/tinyhero"}},
-                       tmp_path / "results" / "report")
+    # figure captions come from captions/*.rst, the files of `snakemake --report`
+    captions = {f.stem: f for f in (Path(__file__).parents[1] / "captions").glob("*.rst")}
+    out_dir = tmp_path / "results" / "report"
+    page = Page("t", caption_for=lambda rel: page_caption(os.path.normpath(out_dir / rel), captions,
+                                                          {"generative": cfg}))
+    generative_section(page, results, cfg, {"tinyhero": {"source": "download", "local": "/data/tinyhero"}}, out_dir)
     md = page.markdown()
     assert "the real images (local copy: `/data/tinyhero`)" in md
     assert "`vae` (VAE, latent 32, 128 filters): 20 epochs, batch 32" in md
     assert "| tinyhero | vae | 3 | 0.0123 |" in md
-    assert "Figure 9: `vae`: samples decoded from random latent vectors" in md
+    assert "Figure 9: `vae`: samples decoded from random latent vectors, on `tinyhero`" in md
     assert "(../generative/tinyhero/vae/figures/samples.png)" in md
     synthetic = Page("t")
     generative_section(synthetic, results, cfg, {"tinyhero": {"source": "synthetic"}}, tmp_path / "results" / "report")

@@ -78,6 +78,43 @@ def snakemade(tmp_path_factory):
     return project
 
 
+def test_snakemake_report_has_every_figure_with_the_captions_of_the_results_page(snakemade, tmp_path):
+    import html
+    import re
+    import zipfile
+
+    p = snakemade
+    assert p.run("snakemake", "--report", str(tmp_path / "report.zip")).returncode == 0
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        names = set(z.namelist())
+        page = z.read("report/report.html").decode()
+    results = json.loads(re.search(r'<script id="results">\s*var results = (.*?);\s*</script>', page, re.S).group(1))
+    captions = {path: " ".join(html.unescape(re.sub(r"<[^>]+>", "", r["caption"])).split())
+                for path, r in results.items()}
+    # the figures and tables of each task, each in the archive, with its caption
+    for path in ("results/basics/summary/table3.csv", "results/basics/summary/overview.png",
+                 "results/clock/summary/figure3.png", "results/clock/summary/approaches.csv",
+                 "results/clock/models/final_nc12/test_predictions.png",
+                 "results/generative/summary/comparison.csv", "results/generative/tinyhero/vae/figures/samples.png",
+                 "results/data/tinyhero_downsampling.png", "results/clock/figures/samples.png"):
+        assert path in results and f"report/{results[path]['data_uri']}" in names, path
+        assert captions[path], path
+    assert captions["results/clock/summary/figure3.png"] == \
+        "Figure 3: validation accuracy per epoch of the starred Table 8 models."
+    assert captions["results/generative/tinyhero/vae/figures/samples.png"].startswith(
+        "Figure 9: vae: samples decoded from random latent vectors")
+    # every figure of the results page has, in the report, the caption the page gives it
+    shown = re.findall(r"!\[(.*?)\]\((.*?)\)", (p.path / "results/report/index.md").read_text())
+    assert len(shown) >= 10
+    for caption, rel in shown:
+        assert captions[os.path.normpath(f"results/report/{rel}")] == caption.replace("`", "")
+    # a self-contained HTML file too; making a report leaves both engines with nothing to do
+    assert p.run("snakemake", "--report", str(tmp_path / "report.html")).returncode == 0
+    assert "samples decoded from random latent vectors" in (tmp_path / "report.html").read_text()
+    assert p.snakemake_planned() == set()
+    assert p.dvc_status() == {}
+
+
 def test_snakemake_run_is_recorded_in_dvc(snakemade):
     assert (snakemade.path / "results/report/index.html").exists()
     assert (snakemade.path / "dvc.lock").exists()

@@ -3,18 +3,21 @@
     python -m idl.dvcgen            # write dvc.yaml
     python -m idl.dvcgen --check    # exit 1 if the committed dvc.yaml is stale
 
-Each Snakemake job becomes one DVC stage with the same command (``--params params.yaml``),
-its inputs as deps (data and the code it imports), the parameter keys it tracks as
-params, its outputs as outs; outputs named ``metrics`` become DVC metrics, training
-histories and figures become DVC plots.
+Each Snakemake job of a forced dry run becomes one DVC stage with the same command
+(``--params params.yaml``), its inputs as deps (data and the code it imports), the parameter
+keys its script declares as params, its outputs as outs; ``metrics.json`` and
+``summary.json`` outputs become DVC metrics, training histories and figures DVC plots.
+Only Snakemake's public API is used (see docs/engines.md).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import io
+import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -25,64 +28,118 @@ HEADER = (
 )
 
 
-def snakemake_jobs(root: Path, cores: int = 4):
-    """The jobs of the whole DAG (forceall), in topological order, built with the config in params.yaml."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import (
-        ConfigSettings,
-        DAGSettings,
-        OutputSettings,
-        Quietness,
-        ResourceSettings,
-    )
+@dataclass(frozen=True)
+class Job:
+    """What Snakemake says of one job of a dry run: the public record its loggers receive."""
 
+    rule: str
+    wildcards: dict
+    input: tuple
+    output: tuple
+    shellcmd: str
+
+    @property
+    def name(self) -> str:
+        return "_".join([self.rule] + [str(v) for v in self.wildcards.values()])
+
+
+class _JobCollector(logging.Handler):
+    """A logging handler that keeps the job records of a dry run (LogEvent.JOB_INFO)."""
+
+    def __init__(self):
+        super().__init__()
+        self.jobs: list[Job] = []
+
+    def emit(self, record):
+        from snakemake_interface_logger_plugins.common import LogEvent
+
+        if getattr(record, "event", None) == LogEvent.JOB_INFO:
+            self.jobs.append(Job(record.rule_name, dict(record.wildcards or {}), tuple(record.input),
+                                 tuple(record.output), (record.shellcmd or "").strip()))
+
+
+def snakemake_jobs(root: Path, cores: int = 4) -> list[Job]:
+    """Every job of the whole DAG (a forced dry run with params.yaml), in a deterministic topological order.
+
+    Only Snakemake's public API is used: the dry run itself, and the job records it logs for
+    logger plugins (rule, wildcards, input, output, shell command).
+    """
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings
+
+    collector = _JobCollector()
+    log = logging.getLogger("snakemake")
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        with SnakemakeApi(OutputSettings(dryrun=True, printshellcmds=True, quiet={Quietness.ALL})) as api:
             wf_api = api.workflow(
                 resource_settings=ResourceSettings(cores=cores, resources={"gpu": 1}),
                 config_settings=ConfigSettings(),
                 snakefile=Path("Snakefile"),
             )
             dag_api = wf_api.dag(DAGSettings(forceall=True))
-            wf = dag_api.workflow_api._workflow
-            wf.dag_settings = dag_api.dag_settings
-            wf._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
-            wf._build_dag()
-            # levels of the topological order, each sorted by name, so the file is deterministic
-            return [j for level in wf.dag.toposorted() for j in sorted(level, key=_stage_name)]
+            log.addHandler(collector)
+            try:
+                dag_api.execute_workflow(executor="dryrun")
+            finally:
+                log.removeHandler(collector)
     finally:
         os.chdir(cwd)
+    return toposorted(collector.jobs)
 
 
-def _stage_name(job) -> str:
-    parts = [job.rule.name] + [str(v) for v in job.wildcards_dict.values()]
-    return "_".join(parts)
+def toposorted(jobs: list[Job]) -> list[Job]:
+    """Levels of the DAG (a job comes after every job whose output it reads), each sorted by name."""
+    maker = {out: job.name for job in jobs for out in job.output}
+    needs = {job.name: {maker[i] for i in job.input if i in maker} for job in jobs}
+    by_name = {job.name: job for job in jobs}
+    if len(by_name) != len(jobs):
+        raise ValueError("two jobs of the DAG would have the same DVC stage name")
+    order: list[Job] = []
+    done: set[str] = set()
+    while len(done) < len(by_name):
+        level = sorted(n for n, deps in needs.items() if n not in done and deps <= done)
+        if not level:
+            raise ValueError("the DAG has a cycle")
+        order += [by_name[n] for n in level]
+        done.update(level)
+    return order
 
 
-def _plain(paths) -> list[str]:
-    return [str(p) for p in paths]
+def _annotated(path: str) -> bool:
+    return path.endswith(")") and " (" in path
 
 
-def stages_from_jobs(jobs) -> tuple[dict, list, list]:
+def _script(shellcmd: str) -> str:
+    """The stage script a command runs (``python scripts/NAME.py ...`` -> NAME)."""
+    parts = shellcmd.split()
+    if len(parts) < 2 or parts[0] != "python" or not parts[1].startswith("scripts/"):
+        raise ValueError(f"a stage command must run `python scripts/NAME.py`: {shellcmd!r}")
+    return Path(parts[1]).stem
+
+
+def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
+    from idl.params import tracked_keys
+    from idl.workflow import stage_keys
+
     stages: dict[str, dict] = {}
     metrics: list[str] = []
     plots: list = []
     for job in jobs:
-        if job.rule.name == "all" or not job.rule.shellcmd:
+        if job.rule == "all" or not job.shellcmd:
             continue
-        tracked = job.params.get("tracked") if hasattr(job.params, "get") else None
-        if tracked is None:
-            raise ValueError(f"rule {job.rule.name} has no params.tracked: every stage must declare its parameters")
-        named_out = dict(job.output.items())
-        metric_paths = [str(named_out["metrics"])] if "metrics" in named_out else []
-        outs = [p for p in _plain(job.output) if p not in metric_paths]
-        # the per-stage parameter files under .snakemake/ are Snakemake's trigger; DVC tracks params itself
-        deps = [d for d in dict.fromkeys(_plain(job.input)) if not d.startswith(".snakemake/")]
-        stage = {"cmd": job.shellcmd.strip()}
+        odd = [p for p in job.input + job.output if _annotated(p)]
+        if odd:
+            raise ValueError(f"rule {job.rule}: DVC has no counterpart for {odd} (temp, pipe or storage files)")
+        # a metric is a stage's metrics.json or summary.json; DVC shows them with `dvc metrics show`
+        metric_paths = [p for p in job.output if Path(p).name in ("metrics.json", "summary.json")]
+        outs = [p for p in job.output if p not in metric_paths]
+        # the parameter stamps under .snakemake/ are Snakemake's trigger; DVC tracks params itself
+        deps = [d for d in dict.fromkeys(job.input) if not d.startswith(".snakemake/")]
+        stage = {"cmd": job.shellcmd}
         stage["deps"] = deps
-        stage["params"] = list(tracked)
+        stage["params"] = tracked_keys(config, stage_keys(_script(job.shellcmd), job.wildcards))
         if outs:
             stage["outs"] = outs
         if metric_paths:
@@ -93,13 +150,15 @@ def stages_from_jobs(jobs) -> tuple[dict, list, list]:
                 plots.append({p: {"x": "epoch", "y": ["loss", "val_loss"]}})
             elif p.endswith(".png"):
                 plots.append(p)
-        stages[_stage_name(job)] = stage
+        stages[job.name] = stage
     return stages, metrics, plots
 
 
 def render(root: Path) -> str:
+    from idl.params import read_yaml
+
     jobs = snakemake_jobs(root)
-    stages, metrics, plots = stages_from_jobs(jobs)
+    stages, metrics, plots = stages_from_jobs(jobs, read_yaml(root / "params.yaml"))
     doc = {"stages": stages, "metrics": metrics, "plots": plots}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, width=110)
 
@@ -110,8 +169,13 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml differs from the DAG")
     args = ap.parse_args(argv)
     root = args.root.resolve()
-    with contextlib.redirect_stdout(io.StringIO()):
-        text = render(root)
+    chatter = io.StringIO()  # Snakemake's own report of the dry run: shown only if it fails
+    try:
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            text = render(root)
+    except Exception:
+        sys.stderr.write(chatter.getvalue())
+        raise
     target = root / "dvc.yaml"
     if args.check:
         current = target.read_text() if target.exists() else ""

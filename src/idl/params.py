@@ -9,6 +9,8 @@ the :class:`StageParams` view the script gets, which refuses any other key, so
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -23,8 +25,9 @@ YTE_SWITCH = "__use_yte__"
 BASE_PROFILE = "paper"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (libyaml's parser when
+    PyYAML has it: every Snakemake call reads params.yaml, ten times faster than pure Python).
 
     Plain YAML loaders keep the last value silently (Snakemake's does), while DVC refuses
     the file: both engines must see the same parameters, so a duplicate is an error here.
@@ -79,21 +82,28 @@ def deep_merge(base: Mapping, overlay: Mapping) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _schema() -> dict:
-    return yaml.safe_load(SCHEMA.read_text())
+    return yaml.load(SCHEMA.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+_VALID: dict[str, dict] = {}  # parameters already validated in this process, by content
 
 
 def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
     """Validate against the schema, filling defaults; raise ParamsError naming each bad key."""
     from snakemake.utils import validate as fill_defaults  # Snakemake's documented validator
 
-    data = copy.deepcopy(dict(raw))
-    # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults,
-    # after which the result is checked again (a default must not break the schema's own rules).
-    _schema_errors(data, origin)
-    fill_defaults(data, str(SCHEMA))
-    _schema_errors(data, f"{origin} (with the schema's defaults)")
-    return data
+    key = json.dumps(raw, sort_keys=True, default=repr)
+    if key not in _VALID:  # one workflow parse validates the same parameters several times
+        data = copy.deepcopy(dict(raw))
+        # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults,
+        # after which the result is checked again (a default must not break the schema's own rules).
+        _schema_errors(data, origin)
+        fill_defaults(data, str(SCHEMA))
+        _schema_errors(data, f"{origin} (with the schema's defaults)")
+        _VALID[key] = data
+    return copy.deepcopy(_VALID[key])
 
 
 def _schema_errors(data: Mapping, origin: str) -> None:
@@ -156,17 +166,6 @@ def tracked_keys(raw: Mapping, keys: Iterable[str]) -> list[str]:
             if has_path(raw, over):
                 out.append(over)
     return list(dict.fromkeys(out))
-
-
-def tracked_values(raw: Mapping, keys: Iterable[str]) -> dict:
-    """Values of :func:`tracked_keys` (missing keys read as None), for Snakemake's params trigger."""
-    out = {}
-    for key in tracked_keys(raw, keys):
-        try:
-            out[key] = get_path(raw, key)
-        except KeyError:
-            out[key] = None
-    return out
 
 
 class StageParams:

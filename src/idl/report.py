@@ -8,9 +8,11 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
+from types import SimpleNamespace
+from typing import Callable
 
 from idl.io import read_table, write_text
 
@@ -19,6 +21,8 @@ from idl.io import read_table, write_text
 class Page:
     title: str
     blocks: list = field(default_factory=list)
+    # path of an image as given to image() -> its caption, or None to keep the one given
+    caption_for: Callable[[str], str | None] | None = None
 
     def h(self, text, level=2):
         self.blocks.append(("h", level, text))
@@ -30,6 +34,8 @@ class Page:
         self.blocks.append(("table", header, rows))
 
     def image(self, path, caption):
+        if self.caption_for is not None:
+            caption = self.caption_for(path) or caption
         self.blocks.append(("img", path, caption))
 
     def markdown(self) -> str:
@@ -124,11 +130,17 @@ def _table_from_csv(page: "Page", path: Path) -> None:
 def write_results_page(
     out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models,
     basics_summary=None, basics_train=None, generative_results=None, generative_cfg=None, image_data_cfg=None,
+    captions=(),
 ) -> None:
+    """``captions``: the caption files of captions/ (those of `snakemake --report`); a figure they
+    cover gets its caption from there."""
     out_dir = Path(out_dir)
     clock_results = Path(clock_results)
     summary_dir = clock_results / "summary"
-    page = Page("IDL assignment 1, reproduced")
+    files = {Path(c).stem: Path(c) for c in captions}
+    config = {"generative": generative_cfg or {}}
+    page = Page("IDL assignment 1, reproduced",
+                caption_for=lambda rel: page_caption(os.path.normpath(out_dir / rel), files, config))
     data_sentence, synthetic = describe_data(clock_raw)
     page.p(
         f"Parameter profile `{profile}`. "
@@ -174,8 +186,7 @@ def write_results_page(
 
     page.h("Figures of Tasks 1 and 2")
     for fig in figures:
-        rel = os.path.relpath(Path(fig), out_dir)
-        page.image(rel, _caption(Path(fig)))
+        page.image(os.path.relpath(Path(fig), out_dir), Path(fig).stem.replace("_", " "))
 
     write_text(out_dir / "index.md", page.markdown())
     write_text(out_dir / "index.html", page.html())
@@ -208,22 +219,49 @@ def _table8_notes() -> dict:
     return dict(TABLE8_NOTES)
 
 
-CAPTIONS = {
-    "overview": "Task 1: validation accuracy per epoch of every Fashion-MNIST run",
-    "samples": "Clock images with their labels",
-    "figure3": "Figure 3: validation accuracy per epoch of the starred Table 8 models",
-    "error_histograms": "Common-sense error on the test split, per approach",
-    "error_by_hour": "Mean common-sense error by true hour, per approach",
-}
+# Figures of the page -> the caption file (captions/<stem>.rst) their rule gives them in rules/*.smk;
+# {name} matches one path component and is a wildcard of the caption's Jinja placeholders.
+CAPTION_FILES = [
+    ("results/basics/summary/overview.png", "basics_overview"),
+    ("results/basics/fashion_mnist/cnn_adam_c3_d0/learning_curves.png", "basics_figure1"),
+    ("results/basics/fashion_mnist/cnn_sgd_c5_d2/learning_curves.png", "basics_figure2"),
+    ("results/basics/fashion_mnist/{run}/learning_curves.png", "basics_learning_curves"),
+    ("results/clock/figures/samples.png", "clock_samples"),
+    ("results/clock/summary/figure3.png", "clock_figure3"),
+    ("results/clock/summary/error_histograms.png", "clock_error_histograms"),
+    ("results/clock/summary/error_by_hour.png", "clock_error_by_hour"),
+    ("results/clock/models/{model}/learning_curves.png", "clock_learning_curves"),
+    ("results/clock/models/{model}/test_predictions.png", "clock_test_predictions"),
+    ("results/data/{dataset}_downsampling.png", "data_downsampling"),
+    ("results/generative/summary/scores.png", "generative_scores"),
+    ("results/generative/{dataset}/{gen}/figures/{figure}.png", "generative_figures"),
+]
 
 
-def _caption(path: Path) -> str:
-    if path.stem in CAPTIONS:
-        return CAPTIONS[path.stem]
-    if path.stem == "learning_curves" and path.parent.name in ("cnn_adam_c3_d0", "cnn_sgd_c5_d2"):
-        n = 1 if path.parent.name == "cnn_adam_c3_d0" else 2
-        return f"Figure {n}: {path.parent.name}, training against validation loss and accuracy"
-    if path.stem in ("learning_curves", "test_predictions"):
-        what = "learning curves" if path.stem == "learning_curves" else "test images, true and predicted time"
-        return f"{path.parent.name}: {what}"
-    return path.stem.replace("_", " ")
+def _matcher(pattern: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", pattern)  # literal, name, literal, name, ...
+    body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+?)" for i, p in enumerate(parts))
+    return re.compile(f"(?:^|/){body}$")
+
+
+def page_caption(path, files: dict, config: dict | None = None) -> str | None:
+    """The caption of the figure at ``path`` (under the project root) from its caption file in
+    ``files`` (stem -> path), or None when no caption file covers it."""
+    path = Path(path).as_posix()
+    for pattern, stem in CAPTION_FILES:
+        m = _matcher(pattern).search(path)
+        if m and stem in files:
+            return read_caption(files[stem], m.groupdict(), config)
+    return None
+
+
+def read_caption(path, wildcards: dict | None = None, config: dict | None = None) -> str:
+    """A caption file as one line of the page: its Jinja placeholders rendered as Snakemake renders
+    them for its report (``snakemake.wildcards``, ``snakemake.config``; an unknown one is empty),
+    its reStructuredText inline literals (``x``) as the page's (`x`)."""
+    from jinja2 import Environment  # Snakemake's own dependency, which renders the same files
+
+    snakemake = SimpleNamespace(wildcards=dict(wildcards or {}), config=config or {})
+    env = Environment(trim_blocks=True, lstrip_blocks=True)
+    text = env.from_string(Path(path).read_text()).render(snakemake=snakemake)
+    return " ".join(text.replace("``", "`").split())

@@ -39,7 +39,9 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+@lru_cache(maxsize=None)
+def _imports(path: Path) -> frozenset[str]:
+    """The modules a source file imports (read once per process: most stages share most modules)."""
     tree = ast.parse(path.read_text(), str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -48,7 +50,7 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 @lru_cache(maxsize=None)
@@ -97,11 +99,6 @@ def declared_params(script: str) -> tuple[str, ...]:
 
 def stage_keys(script: str, wildcards: Mapping[str, str] | None = None) -> list[str]:
     return [k.format(**dict(wildcards or {})) for k in declared_params(script)]
-
-
-def tracked(config: Mapping, script: str, wildcards: Mapping[str, str] | None = None) -> dict:
-    """Parameter values a stage's outputs depend on: Snakemake's params trigger, DVC's params."""
-    return P.tracked_values(config, stage_keys(script, wildcards))
 
 
 def params_file_for(config: Mapping, params_path: str | Path = "params.yaml") -> str:
@@ -200,19 +197,47 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     return False
 
 
-STAGE_PARAMS_DIR = Path(".snakemake") / "idl-stage-params"
+STAMP_DIR = OVERRIDE_DIR / "values"
 
 
-def stage_params_file(config: Mapping, params_file: str, script: str, wildcards: Mapping[str, str]) -> str:
-    """A small file holding the parameter values one Snakemake job reads: its params rerun trigger.
+def _expand(template: str, resolved: Mapping) -> list[str]:
+    """A declared key with ``{wildcard}`` parts, for every name the parameters define there.
 
-    Snakemake's own ``params`` trigger compares with what *Snakemake* last ran, so after
-    ``dvc repro`` ran a stage with new values it would run it again. A file compared by
-    modification time agrees with DVC instead: it is rewritten only when the values change,
-    stamped with the time the parameter file itself was edited, so outputs that either engine
-    made after that edit count as up to date. Switching between params.yaml and a ``--config``
-    override stamps it "now" where the values differ (outputs made under the other file are
-    stale) and keeps its stamp where they are the same.
+    A wildcard always stands for a key of the map above it (``clock.models.{model}``: the
+    models), so the parameters alone say which stages can exist.
+    """
+    head, sep, tail = template.partition("{")
+    if not sep:
+        return [template]
+    prefix = head.rstrip(".")
+    rest = tail.split("}", 1)[1]
+    try:
+        names = P.get_path(resolved, prefix) if prefix else resolved
+    except KeyError:
+        return []
+    if not isinstance(names, Mapping):
+        return []
+    return [k for name in sorted(names) for k in _expand(f"{prefix}.{name}{rest}" if prefix else f"{name}{rest}",
+                                                        resolved)]
+
+
+def stamp_path(key: str) -> str:
+    return str(STAMP_DIR / f"{key}.json")
+
+
+def write_param_stamps(config: Mapping, resolved: Mapping, params_file: str) -> None:
+    """One small file per parameter key a stage reads, holding its value: the rerun trigger.
+
+    Called once, when Snakemake parses the workflow and before it builds the DAG, for every
+    key any stage script declares (wildcards expanded over the parameters), so every file a
+    rule names as input already exists when Snakemake looks for it.
+
+    A file is rewritten only when its value changes, and then stamped with the time the
+    parameter file was edited: outputs either engine made after that edit (``dvc repro``
+    too) are newer and count as up to date, older ones are stale. Snakemake's own ``params``
+    trigger cannot do this: it compares with what Snakemake itself last ran. Switching
+    between params.yaml and a ``--config`` override stamps a changed value "now" (outputs
+    made under the other file are stale) and keeps the stamp of an unchanged one.
     """
     import json
     import os
@@ -220,25 +245,34 @@ def stage_params_file(config: Mapping, params_file: str, script: str, wildcards:
 
     from idl.io import write_text
 
-    values = tracked(config, script, wildcards)
-    name = "_".join([script] + [str(wildcards[k]) for k in sorted(wildcards.keys())])
-    path = STAGE_PARAMS_DIR / f"{name}.json"
-    text = json.dumps({"params_file": params_file, "values": values}, sort_keys=True, indent=1) + "\n"
-    old = None
-    if path.exists():
+    keys: set[str] = set()
+    for script in sorted(p.stem for p in SCRIPTS.glob("*.py") if not p.stem.startswith("_")):
+        for template in declared_params(script):
+            keys.update(P.tracked_keys(config, _expand(template, resolved)))
+    for key in sorted(keys):
+        path = Path(stamp_path(key))
         try:
-            old = json.loads(path.read_text())
-        except ValueError:
-            old = None
-    if old is not None and old.get("params_file") == params_file and old.get("values") == values:
-        return str(path)
-    if old is not None and old.get("values") == values:
-        # same values from another parameter file: the outputs stand, keep the old stamp
-        stamp = path.stat().st_mtime
-    elif old is None or old.get("params_file") == params_file:
-        stamp = os.stat(params_file).st_mtime
-    else:
-        stamp = time.time()
-    write_text(path, text)
-    os.utime(path, (stamp, stamp))
-    return str(path)
+            value = P.get_path(config, key)
+        except KeyError:
+            value = None
+        old = None
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except ValueError:
+                old = None
+        if old is not None and old.get("params_file") == params_file and old.get("value") == value:
+            continue
+        if old is not None and old.get("value") == value:
+            stamp = path.stat().st_mtime  # same value from another parameter file: the outputs stand
+        elif old is None or old.get("params_file") == params_file:
+            stamp = os.stat(params_file).st_mtime
+        else:
+            stamp = time.time()
+        write_text(path, json.dumps({"params_file": params_file, "value": value}, sort_keys=True, indent=1) + "\n")
+        os.utime(path, (stamp, stamp))
+
+
+def param_stamps(config: Mapping, script: str, wildcards: Mapping[str, str]) -> list[str]:
+    """The stamp files of the keys a stage reads (written by :func:`write_param_stamps`)."""
+    return [stamp_path(k) for k in P.tracked_keys(config, stage_keys(script, wildcards))]

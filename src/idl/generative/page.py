@@ -1,5 +1,5 @@
 """Task 3's part of the results page: the comparison table, how to read its scores, and every
-figure, with the report's figure numbers where the report has the same picture."""
+figure (captioned from captions/*.rst, with the report's figure numbers, by the page)."""
 from __future__ import annotations
 
 import os
@@ -8,22 +8,7 @@ from pathlib import Path
 from idl.generative.data import DATASET_TITLES
 from idl.io import read_table
 
-# (dataset, kind, figure) -> the report's figure number; kind None: the dataset's own figure
-REPORT_FIGURES = {
-    ("afhq", None, "downsampling"): 4, ("afhq", "cae", "reconstructions"): 5, ("afhq", "vae", "samples"): 6,
-    ("afhq", "gan", "samples"): 7, ("afhq", "gan", "interpolation"): 8,
-    ("tinyhero", "vae", "samples"): 9, ("tinyhero", "gan", "samples"): 10,
-    ("pistachio", None, "downsampling"): 11, ("pistachio", "cae", "reconstructions"): 12,
-    ("pistachio", "vae", "samples"): 13, ("pistachio", "gan", "samples"): 14,
-    ("pistachio", "gan", "interpolation"): 15,
-}
 REPORT_BUDGETS = "the report: CAE 100 epochs, VAE 20 (cats) to 100 (pistachios), GAN 500 (cats, pistachios) and 100 (TinyHeroes)"
-FIGURE_WORDS = {
-    "reconstructions": "held-out images (top) and their reconstructions (bottom)",
-    "samples": "samples decoded from random latent vectors",
-    "interpolation": "decoded points on a straight line between two latent vectors",
-    "loss_curves": "losses per epoch",
-}
 SCORES_NOTE = (
     "How to read the scores. MSE and SSIM compare held-out images with their reconstructions "
     "(SSIM 1 = identical). The Fréchet distance compares two sets of images as Gaussians fitted to "
@@ -76,15 +61,12 @@ def generative_section(page, results: Path, cfg: dict, data_cfg: dict, out_dir: 
     for dataset in cfg["datasets"]:
         page.h(DATASET_TITLES.get(dataset, dataset), 3)
         fig = data_figures / f"{dataset}_downsampling.png"
-        number = REPORT_FIGURES.get((dataset, None, "downsampling"))
-        page.image(os.path.relpath(fig, out_dir),
-                   (f"Figure {number}: " if number else "") + "originals (top) and their downsampled arrays")
-        for name, recipe in sorted(cfg["models"].items()):
+        # captions (with the report's figure numbers) come from captions/*.rst through the page
+        page.image(os.path.relpath(fig, out_dir), f"{dataset}: originals and their downsampled arrays")
+        for name in sorted(cfg["models"]):
             folder = results / dataset / name / "figures"
             for stem in ("reconstructions", "samples", "interpolation", "loss_curves"):
                 path = folder / f"{stem}.png"
                 if not path.exists():
                     continue
-                number = REPORT_FIGURES.get((dataset, recipe["kind"], stem))
-                caption = (f"Figure {number}: " if number else "") + f"`{name}`: {FIGURE_WORDS[stem]}"
-                page.image(os.path.relpath(path, out_dir), caption)
+                page.image(os.path.relpath(path, out_dir), f"`{name}`: {stem.replace('_', ' ')}")
