@@ -51,23 +51,49 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so every ``finally`` and atomic write cleans up."""
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_raising = False  # whether _signals_raise() is active in this process
+
+
+def _block_for_fork() -> None:
+    if _raising:  # a signal sent to the child before it resets its handlers waits (pending)
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _unblock_in_parent() -> None:
+    if _raising:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _defaults_in_child() -> None:
+    """A forked child (a multiprocessing worker) dies on SIGTERM as its parent expects, instead of
+    raising inside the pool's queue handling (which deadlocks the pool)."""
+    global _raising
+    if _raising:
+        _raising = False
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+# Signals stay blocked across fork(): one that reached the child between fork() and its reset
+# would otherwise be consumed by Python's handler and lost, leaving a worker its pool waits for.
+os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_in_parent, after_in_child=_defaults_in_child)
+
+
 @contextlib.contextmanager
 def _signals_raise() -> Iterator[None]:
-    me = os.getpid()
+    global _raising
 
     def terminate(signum, frame):
-        if os.getpid() != me:
-            # a forked worker (multiprocessing) inherits this handler: it must die as its parent
-            # expects, not raise in the middle of the pool's queue handling (that deadlocks the pool)
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
         raise Terminated(signal.Signals(signum).name)
 
-    old = {sig: signal.signal(sig, terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    old = {sig: signal.signal(sig, terminate) for sig in _STOP_SIGNALS}
+    _raising = True
     try:
         yield
     finally:
+        _raising = False
         for sig, handler in old.items():
             signal.signal(sig, handler)
 
