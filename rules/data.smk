@@ -1,12 +1,35 @@
 # Data: acquisition of every dataset (download / Kaggle / local / generated) and downsampling.
 
 
+rule generate_data:
+    """The offline stand-in of a dataset whose data.<dataset>.source is synthetic (the demo's data)."""
+    input:
+        code=code("generate_data"),
+        param_values=params_input("generate_data"),
+    output:
+        directory(raw_dir("{dataset}")),
+    wildcard_constraints:
+        dataset="|".join(GENERATED) or "no-generated-data",
+    params:
+        file=PARAMS_FILE,
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/generate/{dataset}.log",
+    shell:
+        "python scripts/generate_data.py --params {params.file} --dataset {wildcards.dataset} "
+        "--out {output} --log {log}"
+
+
 rule acquire:
+    """A dataset from its source: download, Kaggle, or a local archive or folder."""
     input:
         code=code("acquire"),
         param_values=params_input("acquire"),
     output:
         directory(raw_dir("{dataset}")),
+    wildcard_constraints:
+        dataset="|".join(ACQUIRED) or "no-acquired-data",
     params:
         file=PARAMS_FILE,
     conda:

@@ -1,5 +1,5 @@
-"""Acquire one dataset into resources/raw/DATASET: download (checksummed, cached), Kaggle,
-a local archive/folder, or the generated offline stand-in (``source: synthetic``)."""
+"""Acquire one dataset into resources/raw/DATASET: download (checksummed, cached), Kaggle, or a
+local archive/folder. Generated stand-ins (``source: synthetic``) are scripts/generate_data.py's."""
 import _bootstrap  # noqa: F401
 
 from pathlib import Path
@@ -18,18 +18,9 @@ def add_arguments(ap):
 def main(args, p):
     cfg = p[f"data.{args.dataset}"]
     if cfg["source"] == "synthetic":
-        if args.dataset == "clock":
-            from idl.clock import synth
-            from idl.io import atomic_dir, write_json
+        from idl.errors import ParamsError
 
-            with atomic_dir(args.out) as tmp:
-                synth.write(tmp, seed=p["seed"], **cfg["synthetic"])
-                write_json(tmp / "SOURCE.json", {"name": "clock", "source": "synthetic", "seed": p["seed"], **cfg["synthetic"]})
-        else:
-            from idl.data import demo_data
-
-            demo_data.make_raw(args.dataset, args.out, seed=p["seed"], **cfg["synthetic"])
-        return
+        raise ParamsError(f"data.{args.dataset}.source is synthetic: scripts/generate_data.py makes it")
     from idl.data.acquire import acquire
 
     checksums = cfg.get("checksums")

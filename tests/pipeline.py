@@ -74,6 +74,13 @@ class Project:
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", "test project")
 
+    def clone(self, dest: Path) -> "Project":
+        """A `git clone` of this project: what a user starts from (no .snakemake/, no outputs)."""
+        self.run("git", "clone", "-q", str(self.path), str(dest))
+        other = object.__new__(Project)
+        other.path = dest
+        return other
+
     def run(self, *cmd, check=True, timeout=900) -> subprocess.CompletedProcess:
         proc = subprocess.run(
             list(cmd), cwd=self.path, env=env(), capture_output=True, text=True, timeout=timeout

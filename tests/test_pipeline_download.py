@@ -39,10 +39,18 @@ def test_downloaded_clock_data_flows_to_a_trained_model(tmp_path, served_clock, 
     other = tmp_path / "other_clocks"
     other_images, other_labels = synth.generate(1, size=48, seed=99, workers=1, progress=False)
     write_course_data(other, other_images[::10], other_labels[::10])
-    project = Project(tmp_path / "p", tweak_demo=downloading(url), clock_models=["final_nc12"],
-                      clock_external={"other": str(other)})
-    project.snakemake("results/clock/models/final_nc12/metrics.json",
-                      "results/clock/scores/other/final_nc12/metrics.json")
+    project = Project(tmp_path / "p", tweak_demo=downloading(url), clock_models=["final_nc12"])
+    project = project.clone(tmp_path / "clone")
+    # As a user would on a fresh clone (no .snakemake/ yet): the external folder comes from an extra
+    # config file. This once stopped with a MissingInputException naming a parameter file that
+    # Snakemake had not seen written yet (they are now all written before it builds the DAG).
+    assert not (project.path / ".snakemake").exists()
+    (project.path / "extra.yaml").write_text(f"clock:\n  external:\n    other: {other}\n")
+    targets = ["results/clock/models/final_nc12/metrics.json", "results/clock/scores/other/final_nc12/metrics.json"]
+    # (targets first: --configfile takes every word up to the next option)
+    proc = project.snakemake(*targets, "--configfile", "params.yaml", "extra.yaml")
+    assert "NOT recorded in DVC" in proc.stderr  # the extra file changed the parameters
+    assert project.snakemake_planned(*targets, "--configfile", "params.yaml", "extra.yaml") == set()
 
     raw = project.path / "resources/raw/clock"
     np.testing.assert_array_equal(np.load(raw / "images.npy"), images)
