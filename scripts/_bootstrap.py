@@ -6,3 +6,17 @@ from pathlib import Path
 _src = str(Path(__file__).resolve().parents[1] / "src")
 if _src not in sys.path:
     sys.path.insert(0, _src)
+
+# JAX takes 75 % of a GPU's memory per process by default; allocating as needed instead lets
+# several training jobs share one card when a user runs more than one per GPU (docs/workflow.md).
+import os  # noqa: E402
+
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+# After `./run setup --gpu` (CUDA-enabled JAX installed), training runs on JAX, hence the GPU,
+# unless the user chose a backend with KERAS_BACKEND.
+if "KERAS_BACKEND" not in os.environ:
+    import importlib.util  # noqa: E402
+
+    if importlib.util.find_spec("jax_cuda12_plugin") is not None:
+        os.environ["KERAS_BACKEND"] = "jax"

@@ -100,6 +100,23 @@ def configure_threads(n: int | None) -> bool:
     return True
 
 
+def describe_device() -> str:
+    """The Keras backend and the devices it computes on: the line a stage log gives, so a user
+    can see that training really runs on the GPU."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+    elif backend == "tensorflow":
+        import tensorflow as tf  # infrastructure only: device listing has no Keras API
+
+        devices = ", ".join(d.name for d in tf.config.list_logical_devices("GPU")) or "CPU only"
+    else:
+        devices = "its default device"
+    return f"Keras {keras.__version__}, {backend} backend, on {devices}"
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the backend; on TensorFlow also make ops deterministic."""
     keras.utils.set_random_seed(int(seed))
@@ -382,6 +399,7 @@ def train(
     out_dir, state_dir = Path(out_dir), Path(state_dir)
     if settings.threads:
         configure_threads(settings.threads)
+    log.info("training with %s", describe_device())
     set_seed(settings.seed)
     if not isinstance(model, keras.Model):
         model = model()
