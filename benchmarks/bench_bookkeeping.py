@@ -4,8 +4,9 @@ Why: a user runs `snakemake -n` or `dvc status` to see what is out of date, and 
 run ends by recording its outputs in DVC. Those should take seconds, not minutes. Goals (issue
 15): a no-op `snakemake -n` <= 1.5 s, `dvc status` <= 1.5 s, recording a finished run <= 10 s.
 
-    python benchmarks/bench_bookkeeping.py --project DIR   # a finished demo run, recorded in DVC
-    python benchmarks/bench_bookkeeping.py                 # first builds one (the demo: minutes)
+    python benchmarks/bench_bookkeeping.py --project DIR   # a finished demo run in DIR (built there first
+                                                           # if DIR does not exist: the demo, minutes)
+    python benchmarks/bench_bookkeeping.py                 # the same in a temporary folder
 
 Each figure is set beside the same engine's floor, measured in the same run: the command on a
 one-stage pipeline (Snakemake's and DVC's own start-up), so the ratio is what our DAG adds.
@@ -54,6 +55,7 @@ def timed(cmd: list[str], cwd: Path, repeat: int, check_out=None) -> float:
 
 def build_demo(where: Path) -> Path:
     """A copy of the project with ``profile: demo`` (so the run is recorded in DVC), run by Snakemake."""
+    where.mkdir(parents=True)
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         (where / f).parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +75,7 @@ def build_demo(where: Path) -> Path:
 
 def floor_project(where: Path) -> Path:
     """One stage, one input, one output: what each engine costs before our DAG adds anything."""
+    where.mkdir(parents=True)
     (where / "in.txt").write_text("x\n")
     (where / "Snakefile").write_text('rule one:\n    input: "in.txt"\n    output: "out.txt"\n'
                                      '    shell: "cp {input} {output}"\n')
@@ -115,12 +118,14 @@ def record_time(project: Path, repeat: int) -> tuple[float, int]:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--project", type=Path, help="a finished demo run recorded in DVC (default: build one)")
+    ap.add_argument("--project", type=Path, help="a finished demo run recorded in DVC (built there if missing)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per command (median reported)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        project = args.project.resolve() if args.project else build_demo(Path(tmp) / "demo")
+        project = (args.project or Path(tmp) / "demo").resolve()
+        if not project.exists():
+            build_demo(project)
         floor = floor_project(Path(tmp) / "floor")
         stages = len(__import__("yaml").safe_load((project / "dvc.yaml").read_text())["stages"])
         rows = []
