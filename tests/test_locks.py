@@ -104,6 +104,21 @@ def test_a_stopped_stage_leaves_no_temporary_and_no_lock(tmp_path, sig):
     assert _leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
 
 
+def test_a_second_sigterm_does_not_cut_the_clean_up_short(tmp_path):
+    # Slurm sends a job step SIGTERM twice, milliseconds apart, at its time limit
+    proc = subprocess.Popen(_slow_stage(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env())
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGTERM)
+    while proc.poll() is None:  # more, all through the clean-up
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.001)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in err and "rerun the same command" in err
+    assert _leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
 def test_a_killed_stage_is_swept_by_the_next_run_and_a_second_run_is_refused(tmp_path):
     cmd = _slow_stage(tmp_path)
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())

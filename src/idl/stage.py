@@ -85,7 +85,14 @@ os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_in_parent, 
 def _signals_raise() -> Iterator[None]:
     global _raising
 
+    stopped = []
+
     def terminate(signum, frame):
+        # Slurm sends a job step SIGTERM twice at its time limit: the second one must not cut the
+        # clean-up short, so once stopped the stage ignores them until it exits.
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        stopped.append(signum)
         raise Terminated(signal.Signals(signum).name)
 
     old = {sig: signal.signal(sig, terminate) for sig in _STOP_SIGNALS}
@@ -94,8 +101,9 @@ def _signals_raise() -> Iterator[None]:
         yield
     finally:
         _raising = False
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+        if not stopped:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
 
 
 def output_paths(args: argparse.Namespace, outputs: Iterable[str]) -> list[Path]:
