@@ -14,7 +14,8 @@ from PIL import Image
 
 from httpserver import FileServer
 from idl.data import demo_data as F
-from idl.data.acquire import acquire, check_layout, expected_counts
+from idl.data.acquire import acquire
+from idl.data.sources import check_layout, expected_counts
 from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist
 from idl.data.sources import DATASETS, TINYHERO_COMMIT, parse_checksum
 from idl.errors import DataError, DownloadError

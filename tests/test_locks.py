@@ -91,10 +91,15 @@ def _env(seconds=600):
     return {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SLOW_STAGE_SECONDS": str(seconds)}
 
 
+def _default_sigint():
+    # a shell running commands in the background ignores SIGINT in them, and Python then keeps ignoring it
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_stage_leaves_no_temporary_and_no_lock(tmp_path, sig):
     proc = subprocess.Popen(_slow_stage(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env())
+                            env=_env(), preexec_fn=_default_sigint)
     assert proc.stdout.readline().strip() == "writing"
     assert _leftovers(tmp_path)  # the half-written output and the locks
     proc.send_signal(sig)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from idl.data import demo_data as F
-from idl.data.acquire import check_layout
+from idl.data.sources import check_layout
 from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist, read_idx
 from idl.errors import DataError
 

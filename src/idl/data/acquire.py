@@ -47,11 +47,11 @@ from idl.clock.course_data import load_course_data
 from idl.errors import DataError, DownloadError
 from idl.io import atomic_dir, atomic_path, scratch_dir, sweep_stale, write_json
 from idl.data.readers import cifar10_label_names, load_cifar10, load_fashion_mnist
-from idl.data.sources import DatasetSource, check_url, get_source, parse_checksum
+from idl.data.sources import (SOURCE_FILE, DatasetSource, check_layout, check_url, get_source, group_counts,
+                              parse_checksum)
 
 log = logging.getLogger(__name__)
 
-SOURCE_FILE = "SOURCE.json"
 _CHUNK = 1 << 20
 # 4xx answers that mean "try again later" rather than "not there".
 _RETRY_STATUS = frozenset({408, 429})
@@ -67,31 +67,6 @@ def default_cache_dir() -> Path:
     """``$IDL_CACHE`` if set, else ``~/.cache/idl-repro``."""
     env = os.environ.get("IDL_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "idl-repro"
-
-
-def expected_counts(name: str) -> dict[str, int]:
-    """Layout group -> number of files the real dataset has (from the registry)."""
-    return {group: n for group, (_, n) in get_source(name).layout.items()}
-
-
-def check_layout(name: str, root: str | os.PathLike, counts: Mapping[str, int] | None = None,
-                 *, where: str | os.PathLike | None = None, hint: str = "") -> dict[str, int]:
-    """Count the files of each layout group under ``root``; raise DataError on any mismatch.
-
-    ``counts`` overrides the registry's expected count per group (small fixtures,
-    deliberate subsets). ``where`` is the path to name in the message (defaults to root).
-    """
-    root = Path(root)
-    layout = _layout(get_source(name), counts)
-    found = {g: _count(root, pattern) for g, (pattern, _) in layout.items()}
-    bad = [f"  group {g!r}: pattern {pattern!r} expected {n} files, found {found[g]}"
-           + (" (missing)" if found[g] == 0 else "")
-           for g, (pattern, n) in layout.items() if found[g] != n]
-    if bad:
-        raise DataError(
-            f"dataset {name!r} in {where or root} does not have the expected layout:\n"
-            + "\n".join(bad) + (f"\n{hint}" if hint else ""))
-    return found
 
 
 def check_format(name: str, root: str | os.PathLike) -> None:
@@ -150,7 +125,7 @@ def acquire(name: str, dest: str | os.PathLike, *, local: str | os.PathLike | No
         check_url(url, "url")
     if mirror:
         check_url(mirror, "mirror")
-    layout = _layout(source, expected_counts)  # validates group names before any download
+    layout = group_counts(source, expected_counts)  # validates group names before any download
     sums = _user_checksums(checksums)
     cache = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
 
@@ -607,23 +582,6 @@ def _copy_tree(src: Path, dst: Path, progress: bool) -> None:
             shutil.copy2(path, out)
         except OSError as e:
             raise DataError(f"cannot copy {path}: {e}") from e
-
-
-def _count(root: Path, pattern: str) -> int:
-    return sum(1 for p in root.glob(pattern) if p.is_file())
-
-
-def _layout(source: DatasetSource, counts: Mapping[str, int] | None) -> dict:
-    layout = dict(source.layout)
-    for group, n in (counts or {}).items():
-        if group not in layout:
-            raise ValueError(f"expected_counts: {source.name} has no group {group!r}; "
-                             f"groups: {', '.join(layout)}")
-        if int(n) < 1:
-            raise ValueError(f"expected_counts: {source.name} group {group!r} must hold at "
-                             f"least 1 file, not {n}")
-        layout[group] = (layout[group][0], int(n))
-    return layout
 
 
 def _layout_digest(root: Path, layout) -> tuple[str, dict[str, str]]:

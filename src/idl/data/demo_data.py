@@ -26,8 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from idl.data.acquire import SOURCE_FILE, check_layout
-from idl.data.sources import TINYHERO_COMMIT
+from idl.data.sources import SOURCE_FILE, TINYHERO_COMMIT, check_layout
 from idl.io import atomic_dir, atomic_path, write_json
 
 log = logging.getLogger(__name__)

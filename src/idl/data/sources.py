@@ -10,12 +10,17 @@ one (the acquired file's SHA-256 is then recorded in ``SOURCE.json``).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping
 from urllib.parse import urlsplit
 
-from idl.errors import DownloadError
+from idl.errors import DataError, DownloadError
+
+#: The record of where a dataset folder came from, written into it by acquisition and the demo.
+SOURCE_FILE = "SOURCE.json"
 
 Kind = Literal["http_files", "http_archive", "kaggle"]
 
@@ -217,3 +222,48 @@ def get_source(name: str) -> DatasetSource:
     except KeyError:
         known = ", ".join(sorted(DATASETS))
         raise ValueError(f"unknown dataset {name!r}; known: {known}") from None
+
+
+# Layout checks: shared by acquisition and the demo's generators (idl.data.demo_data).
+
+def expected_counts(name: str) -> dict[str, int]:
+    """Layout group -> number of files the real dataset has (from the registry)."""
+    return {group: n for group, (_, n) in get_source(name).layout.items()}
+
+
+def check_layout(name: str, root: str | os.PathLike, counts: Mapping[str, int] | None = None,
+                 *, where: str | os.PathLike | None = None, hint: str = "") -> dict[str, int]:
+    """Count the files of each layout group under ``root``; raise DataError on any mismatch.
+
+    ``counts`` overrides the registry's expected count per group (small fixtures,
+    deliberate subsets). ``where`` is the path to name in the message (defaults to root).
+    """
+    root = Path(root)
+    layout = group_counts(get_source(name), counts)
+    found = {g: _count(root, pattern) for g, (pattern, _) in layout.items()}
+    bad = [f"  group {g!r}: pattern {pattern!r} expected {n} files, found {found[g]}"
+           + (" (missing)" if found[g] == 0 else "")
+           for g, (pattern, n) in layout.items() if found[g] != n]
+    if bad:
+        raise DataError(
+            f"dataset {name!r} in {where or root} does not have the expected layout:\n"
+            + "\n".join(bad) + (f"\n{hint}" if hint else ""))
+    return found
+
+
+def _count(root: Path, pattern: str) -> int:
+    return sum(1 for p in root.glob(pattern) if p.is_file())
+
+
+def group_counts(source: DatasetSource, counts: Mapping[str, int] | None) -> dict:
+    """The source's layout (group -> (pattern, file count)), with ``counts`` overriding counts."""
+    layout = dict(source.layout)
+    for group, n in (counts or {}).items():
+        if group not in layout:
+            raise ValueError(f"expected_counts: {source.name} has no group {group!r}; "
+                             f"groups: {', '.join(layout)}")
+        if int(n) < 1:
+            raise ValueError(f"expected_counts: {source.name} group {group!r} must hold at "
+                             f"least 1 file, not {n}")
+        layout[group] = (layout[group][0], int(n))
+    return layout
