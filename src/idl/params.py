@@ -25,9 +25,12 @@ YTE_SWITCH = "__use_yte__"
 BASE_PROFILE = "paper"
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (libyaml's parser when
-    PyYAML has it: every Snakemake call reads params.yaml, ten times faster than pure Python).
+# libyaml's parser when PyYAML has it: every Snakemake call reads params.yaml and the schema
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SAFE_LOADER):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
 
     Plain YAML loaders keep the last value silently (Snakemake's does), while DVC refuses
     the file: both engines must see the same parameters, so a duplicate is an error here.
@@ -84,7 +87,7 @@ def deep_merge(base: Mapping, overlay: Mapping) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _schema() -> dict:
-    return yaml.load(SCHEMA.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(SCHEMA.read_text(), Loader=_SAFE_LOADER)
 
 
 _VALID: dict[str, dict] = {}  # parameters already validated in this process, by content
