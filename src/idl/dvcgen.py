@@ -120,8 +120,7 @@ def _script(shellcmd: str) -> str:
 
 
 def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
-    from idl.params import tracked_keys
-    from idl.workflow import stage_keys
+    from idl.workflow import stage_param_keys
 
     stages: dict[str, dict] = {}
     metrics: list[str] = []
@@ -139,7 +138,7 @@ def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
         deps = [d for d in dict.fromkeys(job.input) if not d.startswith(".snakemake/")]
         stage = {"cmd": job.shellcmd}
         stage["deps"] = deps
-        stage["params"] = tracked_keys(config, stage_keys(_script(job.shellcmd), job.wildcards))
+        stage["params"] = stage_param_keys(config, _script(job.shellcmd), job.wildcards)
         if outs:
             stage["outs"] = outs
         if metric_paths:

@@ -273,6 +273,11 @@ def write_param_stamps(config: Mapping, resolved: Mapping, params_file: str) -> 
         os.utime(path, (stamp, stamp))
 
 
+def stage_param_keys(config: Mapping, script: str, wildcards: Mapping[str, str]) -> list[str]:
+    """The parameter-file keys a stage depends on: DVC's ``params`` and Snakemake's stamp files alike."""
+    return P.tracked_keys(config, stage_keys(script, wildcards))
+
+
 def param_stamps(config: Mapping, script: str, wildcards: Mapping[str, str]) -> list[str]:
     """The stamp files of the keys a stage reads (written by :func:`write_param_stamps`)."""
-    return [stamp_path(k) for k in P.tracked_keys(config, stage_keys(script, wildcards))]
+    return [stamp_path(k) for k in stage_param_keys(config, script, wildcards)]
