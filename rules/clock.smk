@@ -68,6 +68,7 @@ rule clock_train:
         data=raw_dir("clock"),
         split=CLOCK_SPLIT,
         curriculum=curriculum_data,
+        init=init_model,
         code=code("clock_train"),
         param_values=params_input("clock_train"),
     output:
@@ -78,6 +79,7 @@ rule clock_train:
         out_dir=folder_of_output("model"),
         state=f"{STATE_DIR}/clock/{{model}}",
         curriculum=curriculum_option,
+        init=init_option,
     resources:
         gpu=1,
     threads: 4
@@ -88,7 +90,7 @@ rule clock_train:
     shell:
         "python scripts/clock_train.py --params {params.file} --model {wildcards.model} "
         "--data {input.data} --split {input.split} --out {params.out_dir} "
-        "--state {params.state} --log {log}{params.curriculum}"
+        "--state {params.state} --log {log}{params.curriculum}{params.init}"
 
 
 rule clock_evaluate:

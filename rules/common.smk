@@ -135,6 +135,17 @@ def curriculum_option(wildcards, input):
     return " --curriculum-data " + " ".join(dirs) if dirs else ""
 
 
+def init_model(wildcards):
+    """Input function: the trained model the recipe's init_from names (its starting weights), if any."""
+    source = RESOLVED["clock"]["models"][wildcards.model].get("init_from")
+    return [f"{CLOCK_MODEL_DIR}/model.keras".format(model=source)] if source else []
+
+
+def init_option(wildcards, input):
+    """Params function: " --init-from MODEL" for a recipe with init_from, else nothing at all."""
+    return f" --init-from {input.init[0]}" if input.init else ""
+
+
 def folder_of_output(name):
     """Params function: the folder holding a named output (commands take folders)."""
 

@@ -17,6 +17,8 @@ def add_arguments(ap):
     ap.add_argument("--state", required=True, type=Path, help="resume state, kept outside the outputs")
     ap.add_argument("--curriculum-data", nargs="*", type=Path, default=[],
                     help="generated clock folders of a rotation curriculum (recipes with curriculum)")
+    ap.add_argument("--init-from", type=Path, default=None,
+                    help="model.keras of the clock model the recipe's init_from names (its starting weights)")
 
 
 def main(args, p):
@@ -31,6 +33,7 @@ def main(args, p):
         train_cfg=p["clock.train"],
         seed=p["seed"],
         curriculum_dirs=args.curriculum_data,
+        init_from=args.init_from,
     )
 
 

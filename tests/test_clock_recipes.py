@@ -518,3 +518,21 @@ def test_the_evaluate_stage_scores_the_quarter_turn_reading_beside_the_plain_one
     # pictures that a quarter turn would not map onto themselves get no such score
     assert score_quarter_turns(recipe, CornerReader(), np.zeros((1, 8, 9), dtype=np.uint8), true_min[:1],
                                np.full(1, 5)) is None
+
+
+def test_init_from_must_name_another_model_without_a_circle():
+    base = {"kind": "multihead_angle"}
+    recipes.check_init_from({"a": base, "b": {**base, "init_from": "a"}, "c": {**base, "init_from": "b"}})
+    with pytest.raises(ValueError, match=r"clock.models.b.init_from: no clock model named 'z'"):
+        recipes.check_init_from({"a": base, "b": {**base, "init_from": "z"}})
+    with pytest.raises(ValueError, match=r"circle \(a -> b -> a\)"):
+        recipes.check_init_from({"a": {**base, "init_from": "b"}, "b": {**base, "init_from": "a"}})
+
+
+def test_training_keys_of_a_recipe_are_checked():
+    r = recipes.Recipe.from_params({"kind": "classify", "epochs": 3, "patience": 2, "max_minutes": 1.5,
+                                    "init_from": "other"})
+    assert (r.epochs, r.patience, r.max_minutes, r.init_from) == (3, 2, 1.5, "other")
+    for key, bad in (("epochs", 0), ("patience", True), ("max_minutes", -1), ("init_from", 3)):
+        with pytest.raises(ValueError, match=key):
+            recipes.Recipe.from_params({"kind": "classify", key: bad})

@@ -27,7 +27,8 @@ def test_params_yaml_is_valid_and_complete(raw):
 
 def test_paper_defaults_are_the_reports_settings(raw):
     train = P.resolve(raw)["clock"]["train"]
-    assert train == {"epochs": 200, "batch_size": 32, "learning_rate": 2e-4, "lr_halving_epochs": 20, "patience": 5}
+    assert train == {"epochs": 200, "batch_size": 32, "learning_rate": 2e-4, "lr_halving_epochs": 20, "patience": 5,
+                     "max_minutes": None}
 
 
 def test_unknown_and_wrong_keys_are_named(raw):

@@ -222,3 +222,66 @@ def test_run_killed_while_writing_its_outputs_does_not_train_again(tmp_path, mon
     got = keras.models.load_model(tmp_path / "killed" / "out" / "model.keras").predict(X[:8], verbose=0)
     want = keras.models.load_model(tmp_path / "whole" / "out" / "model.keras").predict(X[:8], verbose=0)
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+class FakeClock:
+    """The training budget's clock, advancing ``step`` seconds at every call."""
+
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+def test_budget_stops_training_and_counts_every_attempt(tmp_path, monkeypatch):
+    # every epoch takes 10 (fake) seconds; a 30-second budget allows three epochs in all
+    monkeypatch.setattr(idl.training, "_now", FakeClock(10))
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, epochs=10, max_minutes=0.5, callbacks=[Interrupt(at_epoch=1)])
+    history = run(tmp_path, epochs=10, max_minutes=0.5)
+    # the resumed attempt knew 20 seconds were spent: one more epoch, not three
+    assert list(history["epoch"]) == [0, 1, 2]
+    assert (tmp_path / "out" / "model.keras").exists()
+    assert not (tmp_path / "state").exists()
+
+
+def named_model(extra_head=False):
+    inputs = keras.Input((8, 8, 1))
+    h = keras.layers.Flatten(name="flat")(keras.layers.Rescaling(1 / 255, name="scale")(inputs))
+    h = keras.layers.Dense(8, activation="relu", name="hidden")(h)
+    out = keras.layers.Dense(3, activation="softmax", name="out")(h)
+    if extra_head:
+        return keras.Model(inputs, [out, keras.layers.Dense(2, name="extra")(h)])
+    return keras.Model(inputs, out)
+
+
+def test_init_weights_copies_matching_layers_and_names_fresh_ones(tmp_path):
+    source = named_model()
+    source.save(tmp_path / "source.keras")
+    model = named_model(extra_head=True)
+    fresh = idl.training.init_weights(model, tmp_path / "source.keras")
+    assert fresh == ["extra"]
+    for name in ("hidden", "out"):
+        for a, b in zip(model.get_layer(name).get_weights(), source.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_init_weights_refuses_a_model_with_nothing_in_common(tmp_path):
+    tiny_model().save(tmp_path / "other.keras")  # Keras' own layer names: none is "hidden" or "out"
+    with pytest.raises(ValueError, match="no layer matches"):
+        idl.training.init_weights(named_model(), tmp_path / "other.keras")
+
+
+def test_training_from_another_models_weights_starts_where_it_ended(tmp_path):
+    first = train(named_model, X, Y, X[:16], Y[:16], SETTINGS, out_dir=tmp_path / "a", state_dir=tmp_path / "sa",
+                  loss="sparse_categorical_crossentropy")
+    second = train(named_model, X, Y, X[:16], Y[:16], dataclasses.replace(SETTINGS, epochs=1),
+                   out_dir=tmp_path / "b", state_dir=tmp_path / "sb", loss="sparse_categorical_crossentropy",
+                   init_from=tmp_path / "a" / "model.keras")
+    fresh = train(named_model, X, Y, X[:16], Y[:16], dataclasses.replace(SETTINGS, epochs=1),
+                  out_dir=tmp_path / "c", state_dir=tmp_path / "sc", loss="sparse_categorical_crossentropy")
+    # the warm start's first epoch is close to where the first run ended, far from a fresh start's
+    end = first["loss"].iloc[-1]
+    assert abs(second["loss"].iloc[0] - end) < abs(fresh["loss"].iloc[0] - end)

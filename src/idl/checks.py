@@ -17,7 +17,7 @@ from idl.errors import ParamsError
 
 def check(resolved: Mapping, origin: str = "params.yaml") -> None:
     """Raise ParamsError naming every key of ``resolved`` (validated, defaults filled) that is wrong."""
-    from idl.clock.recipes import Recipe
+    from idl.clock.recipes import Recipe, check_init_from
     from idl.data.sources import parse_checksum
 
     problems = []
@@ -41,6 +41,7 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
             _check(bad, f"data.{name}.url", check_url, cfg["url"])
     for name, recipe in sorted(resolved["clock"]["models"].items()):
         _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
+    _check(bad, "clock.models", check_init_from, resolved["clock"]["models"])
     for name, run in sorted(resolved["basics"]["runs"].items()):
         for key in ("conv_layers", "dropout_layers"):
             if run["arch"] != "cnn" and key in run:

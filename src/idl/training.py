@@ -40,6 +40,7 @@ import logging
 import math
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -48,7 +49,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from idl.io import atomic_path, write_json
+from idl.io import atomic_path, sha256_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ OPTIMIZERS = {
 }
 
 # Files train() keeps in state_dir; only these are ever deleted there.
-_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE = "backup", "last.keras", "history.csv", "settings.json", "completed.json"
+_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE, _CLOCK = (
+    "backup", "last.keras", "history.csv", "settings.json", "completed.json", "training_time.json")
 #: The history a run in progress appends to, inside its state folder (read on resume).
 STATE_HISTORY = _HISTORY
 
@@ -307,10 +309,62 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
             self.model.stop_training = False
 
 
+_now = time.monotonic  # the budget's clock (tests replace it)
+
+
+class _Budget(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch past ``max_minutes`` of training time.
+
+    The time counts every attempt of the run: it is kept in ``path`` (updated each epoch, in the
+    state folder), so a run resumed after a kill or a time limit goes on with what is left.
+    """
+
+    def __init__(self, path: Path, max_minutes: float | None):
+        super().__init__()
+        self.path, self.max_minutes = path, max_minutes
+        self.seconds = json.loads(path.read_text())["seconds"] if path.exists() else 0.0
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = _now()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += _now() - self._start
+        write_json(self.path, {"seconds": round(self.seconds, 3)})
+        if self.max_minutes is not None and self.seconds >= 60 * self.max_minutes:
+            self.stopped_epoch = int(epoch)
+            self.model.stop_training = True
+            log.info("stopping after epoch %d: the training budget of %g minutes is used (%.1f minutes)",
+                     epoch + 1, self.max_minutes, self.seconds / 60)
+
+
+def init_weights(model: keras.Model, path: str | Path) -> list[str]:
+    """Copy the weights of the saved model at ``path`` into ``model``, layer by layer, where a layer of
+    the same name has weights of the same shapes; returns the names of the layers that keep their
+    fresh weights. Raises ``ValueError`` if no layer matches (not a model to start from). Custom
+    layers load because building ``model`` imported the module that registers them."""
+    old = {layer.name: layer for layer in _walk_layers(keras.models.load_model(path, compile=False))}
+    copied, fresh = [], []
+    for layer in _walk_layers(model):
+        if not layer.weights or hasattr(layer, "layers"):  # leaves only: a nested model's are walked
+            continue
+        src = old.get(layer.name)
+        if src is not None and [tuple(w.shape) for w in src.weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(src.get_weights())
+            copied.append(layer.name)
+        else:
+            fresh.append(layer.name)
+    if not copied:
+        raise ValueError(f"{path}: no layer matches this model's by name and shape, so there is nothing to "
+                         "start from; name a model of the same architecture")
+    log.info("started from %s: %d layers copied, fresh: %s", path, len(copied), ", ".join(fresh) or "none")
+    return fresh
+
+
 # -------------------------------------------------------------------------- state
 
 def _clear_state(state_dir: Path) -> None:
-    for name in (_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE):
+    for name in (_BACKUP, _LAST, _HISTORY, _SETTINGS, _DONE, _CLOCK):
         p = state_dir / name
         if p.is_dir():
             shutil.rmtree(p)
@@ -351,8 +405,12 @@ class TrainSettings:
 
     ``learning_rate=None`` takes the optimizer's Keras default; ``lr_halving_epochs=None``
     keeps the rate constant; ``patience=None`` disables early stopping (on
-    ``early_stopping_monitor``). ``threads`` and ``progress`` change how a run goes, not what it
-    computes, so they are left out of the resume check.
+    ``early_stopping_monitor``). ``max_minutes`` is a wall-clock budget: training stops at the end
+    of the first epoch past it (counted over every attempt of a resumed run), and the run is then
+    finished. ``threads``, ``progress`` and ``max_minutes`` change how a run goes, not what each
+    epoch computes, so they are left out of the resume check: a run stopped by its budget and
+    rerun with a bigger one goes on, but its outputs are then already written, and the workflow
+    reruns it only if asked to.
     """
 
     epochs: int
@@ -365,6 +423,7 @@ class TrainSettings:
     seed: int = 0
     threads: int | None = None
     progress: bool = True
+    max_minutes: float | None = None
 
 
 def train(
@@ -382,6 +441,7 @@ def train(
     loss_weights=None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     compile_model: Callable[[keras.Model, int], None] | None = None,
+    init_from: str | Path | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` the report's way, as ``settings`` say; write ``model.keras`` and ``history.csv``.
 
@@ -394,6 +454,9 @@ def train(
     ``keras.utils.PyDataset`` (``y_train`` None) that batches and shuffles itself and has
     ``num_rows`` and ``describe()``; its ``callbacks`` attribute, if any, runs before the project's
     own, so what they log is in the history (the clock curriculum, :mod:`idl.clock.curriculum`).
+    ``init_from``: a saved model (``.keras``) whose weights the new model starts from, layer by
+    layer where names and shapes match (:func:`init_weights`); the optimizer and its schedule
+    start fresh.
     Returns the history, one row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
     """
     out_dir, state_dir = Path(out_dir), Path(state_dir)
@@ -410,6 +473,12 @@ def train(
     if not model.built:
         first = x_train[0][0] if _is_py_dataset(x_train) else x_train
         model(keras.tree.map_structure(lambda a: np.asarray(a[:1]), first))
+    started_from = None
+    if init_from is not None:
+        # before the resume check, which fingerprints the start; a resumed run's backup then
+        # overwrites these weights with its own
+        init_weights(model, init_from)
+        started_from = sha256_file(init_from)
 
     # what the run computes: state left by a run with anything else here is not resumed
     made_with = {
@@ -421,6 +490,7 @@ def train(
         "seed": int(settings.seed),
         "compile": _describe(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
+        "init_from": started_from,
         "data": {name: describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
     }
@@ -442,6 +512,7 @@ def train(
         last_epoch = json.loads((state_dir / _DONE).read_text())["last_epoch"]
     else:
         epoch_log = _EpochLog()
+        budget = _Budget(state_dir / _CLOCK, settings.max_minutes)
         cbs: list[keras.callbacks.Callback] = [
             # a PyDataset's own callbacks (a curriculum's) first: what they log reaches the history
             *(getattr(x_train, "callbacks", []) if _is_py_dataset(x_train) else []),
@@ -451,6 +522,7 @@ def train(
             keras.callbacks.CSVLogger(str(history_path), append=True),
             # double_checkpoint: a kill while the backup is written falls back to the one before.
             keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
+            budget,  # after the backup: the epoch that uses up the budget is saved first
         ]
         if settings.patience is not None:
             mode = "min" if "loss" in settings.early_stopping_monitor else "auto"

@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from idl.clock.course_data import load_with_split
+from idl.clock.course_data import TURN_FILE, load_dial_turn, load_with_split
 from idl.clock.labels import class_to_minutes, cse_minutes, to_class, to_minutes
 from idl.clock.recipes import Recipe
 from idl.errors import DataError
@@ -90,6 +90,40 @@ def score_quarter_turns(recipe: Recipe, model, images: np.ndarray, true_minutes,
     return {k: four[k] for k in ("accuracy", "cse_mean", "cse_median", "cse_p90")}
 
 
+def error_breakdown(recipe: Recipe, outputs, true_minutes, pred_minutes, turns=None) -> dict:
+    """Where the CSE comes from.
+
+    ``hour_errors``: clocks read 30 minutes or more off (a wrong hour), their rate, their share of
+    the total CSE, the mean CSE without them, and how many are one and six hours off (six: the
+    dial read upside down). Upright recipes with ``turns`` (the dials' true turns, generated data
+    only): ``turn_error_deg``, how far from the 12 the orientation network looked. Hour-hand
+    recipes: ``cse_mean_hour_from_classes``, the mean CSE had the hour come from the hour classes
+    instead of the hand (what the hand head gains).
+    """
+    from idl.clock import recipes
+    from idl.clock.labels import from_angle
+
+    cse = cse_minutes(true_minutes, pred_minutes)
+    wrong = cse >= 30
+    hours_off = np.rint(((pred_minutes - true_minutes + 360) % 720 - 360) / 60).astype(int)[wrong]
+    out: dict = {"hour_errors": {
+        "rate": float(wrong.mean()),
+        "share_of_cse": float(cse[wrong].sum() / cse.sum()) if cse.sum() > 0 else 0.0,
+        "cse_mean_without": float(cse[~wrong].mean()) if (~wrong).any() else None,
+        "one_hour_off": int(np.sum(np.abs(hours_off) == 1)),
+        "six_hours_off": int(np.sum(np.abs(hours_off) == 6)),
+    }}
+    if recipe.upright and turns is not None:
+        found = from_angle(np.asarray(outputs[recipes.TURN]), 360.0)
+        err = np.abs((found - np.asarray(turns) + 180) % 360 - 180)
+        out["turn_error_deg"] = {"median": float(np.median(err)), "p90": float(np.percentile(err, 90)),
+                                 "over_30": float(np.mean(err > 30))}
+    if recipe.hour_hand:
+        by_class = recipes.decode_minutes(recipe, {k: v for k, v in outputs.items() if k != recipes.HOUR_HAND})
+        out["cse_mean_hour_from_classes"] = float(cse_minutes(true_minutes, by_class).mean())
+    return out
+
+
 def evaluate_clock_model(
     name, trained_dir, data_dir, split_dir, model_cfg: Mapping, metrics_path, predictions_path,
     grid_path, curves_path=None,
@@ -98,7 +132,8 @@ def evaluate_clock_model(
     without a split, on every row of ``data_dir``).
 
     The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
-    the scores of the same model reading each image at four quarter turns, outputs averaged.
+    the scores of the same model reading each image at four quarter turns, outputs averaged, and
+    the rest is :func:`error_breakdown` (with the dials' turns where the data has them).
     """
     from idl.clock import recipes
 
@@ -123,6 +158,10 @@ def evaluate_clock_model(
     true_cls = recipes.true_classes(recipe, lab)
     metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
     metrics["quarter_turns"] = score_quarter_turns(recipe, model, x, true_min, true_cls, pred["outputs"])
+    turns = None
+    if recipe.upright and (Path(data_dir) / TURN_FILE).exists():
+        turns = load_dial_turn(data_dir, len(labels))[rows]
+    metrics.update(error_breakdown(recipe, pred["outputs"], true_min, pred["minutes"], turns))
     frame = predictions_frame(true_min, pred["minutes"], true_cls, pred["classes"])
     frame.insert(0, "source_row", rows)
     if curves_path is not None:

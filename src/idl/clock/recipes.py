@@ -66,8 +66,11 @@ just before the 3 and the minute says on which side of it, whatever the class sa
 hour head is still trained and scored. (At paper scale the hand was read less surely than
 the classes at first, and better once the model trained with ``augment_quarter_turns``;
 see the README.)
-``batch_size``, ``learning_rate`` and ``lr_halving_epochs`` are for the caller's training and are only
-checked here (left out or null: the caller's defaults).
+``batch_size``, ``learning_rate``, ``lr_halving_epochs``, ``epochs``, ``patience`` and ``max_minutes``
+are for the caller's training and are only checked here (left out or null: the caller's defaults).
+``init_from`` names another ``clock.models`` entry whose trained weights this model starts from
+(layers of the same name and shape; the optimizer and its schedule start fresh): a warm restart,
+or a bigger model grown from a smaller one. :func:`check_init_from` checks the names.
 """
 from __future__ import annotations
 
@@ -129,7 +132,8 @@ PRESET_TRAINING = {"fiducial": {"batch_size": 32, "lr_halving_epochs": 40},
 ROTATION_FILL_MODE = "reflect"
 
 _ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "augment_quarter_turns", "curriculum",
-            "upright", "hour_hand", "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs")
+            "upright", "hour_hand", "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs",
+            "epochs", "patience", "max_minutes", "init_from")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -165,6 +169,12 @@ class Recipe:
     batch_size: int | None = None
     learning_rate: float | None = None
     lr_halving_epochs: float | None = None
+    epochs: int | None = None
+    patience: int | None = None
+    #: wall-clock training budget (:class:`idl.training.TrainSettings`)
+    max_minutes: float | None = None
+    #: the clock.models entry whose trained weights this model starts from
+    init_from: str | None = None
 
     @classmethod
     def from_params(cls, recipe: Mapping[str, Any]) -> Recipe:
@@ -256,12 +266,45 @@ class Recipe:
             if isinstance(h, bool) or not isinstance(h, (int, float)) or not h > 0:
                 raise ValueError(f"clock recipe 'lr_halving_epochs' must be a positive number, got {h!r}")
             out["lr_halving_epochs"] = h
+        for key in ("epochs", "patience"):
+            if recipe.get(key) is not None:
+                n = recipe[key]
+                if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                    raise ValueError(f"clock recipe {key!r} must be a positive integer, got {n!r}")
+                out[key] = int(n)
+        if recipe.get("max_minutes") is not None:
+            m = recipe["max_minutes"]
+            if isinstance(m, bool) or not isinstance(m, (int, float)) or not m > 0:
+                raise ValueError(f"clock recipe 'max_minutes' must be a positive number, got {m!r}")
+            out["max_minutes"] = float(m)
+        if recipe.get("init_from") is not None:
+            if not isinstance(recipe["init_from"], str) or not recipe["init_from"]:
+                raise ValueError(f"clock recipe 'init_from' must name a clock.models entry, got "
+                                 f"{recipe['init_from']!r}")
+            out["init_from"] = recipe["init_from"]
         return cls(**out)
 
     def arch(self) -> dict:
         """Keyword arguments for the spec builders of :mod:`idl.models.specs` (``dropout`` only where
         the recipe fixes it)."""
         return {"preset": self.preset, **{k: getattr(self, k) for k in KNOBS if getattr(self, k) is not None}}
+
+
+def check_init_from(models: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every ``init_from`` of ``models`` (``clock.models``) names another entry, and no chain of
+    them comes back to where it started; raises ``ValueError`` naming the model."""
+    for name, recipe in models.items():
+        seen = [name]
+        while isinstance(recipe, Mapping) and recipe.get("init_from") is not None:
+            source = recipe["init_from"]
+            if source not in models:
+                raise ValueError(f"clock.models.{seen[-1]}.init_from: no clock model named {source!r}; "
+                                 f"known: {', '.join(models)}")
+            if source in seen:
+                raise ValueError(f"clock.models.{name}.init_from: the models start from each other in a "
+                                 f"circle ({' -> '.join([*seen, source])})")
+            seen.append(source)
+            recipe = models[source]
 
 
 def _flag(recipe: Mapping[str, Any], key: str, kind: str | None = None, note: str = "") -> bool:
@@ -612,6 +655,8 @@ def describe(r: Recipe) -> str:
         extras.append(f"learning rate {r.learning_rate:g}")
     if r.lr_halving_epochs not in (None, train["lr_halving_epochs"]):
         extras.append(f"LR halves every {r.lr_halving_epochs:g} epochs")
+    if r.init_from:
+        extras.append(f"started from {r.init_from}")
     return "; ".join([text, *extras])
 
 

@@ -26,11 +26,11 @@ def _take(y, idx):
 
 def training_settings(recipe: Recipe, train_cfg: Mapping, seed: int):
     """How the recipe's model trains (an :class:`idl.training.TrainSettings`): ``clock.train``, with the
-    recipe's own batch size, learning rate and its halving where it sets them; Nadam and early
-    stopping on the training loss, as the report."""
+    recipe's own epochs, batch size, learning rate and its halving, patience and budget where it sets
+    them; Nadam and early stopping on the training loss, as the report."""
     from idl.training import TrainSettings
 
-    own = ("batch_size", "learning_rate", "lr_halving_epochs")
+    own = ("epochs", "batch_size", "learning_rate", "lr_halving_epochs", "patience", "max_minutes")
     cfg = {**train_cfg, **{k: getattr(recipe, k) for k in own if getattr(recipe, k) is not None}}
     return TrainSettings(
         epochs=cfg["epochs"],
@@ -40,6 +40,7 @@ def training_settings(recipe: Recipe, train_cfg: Mapping, seed: int):
         optimizer="nadam",
         early_stopping_monitor="loss",
         patience=cfg["patience"],
+        max_minutes=cfg.get("max_minutes"),
         seed=seed,
         # a live progress bar on a terminal; one line per epoch in a workflow's log
         progress=sys.stderr.isatty(),
@@ -78,11 +79,15 @@ def curriculum_images(recipe: Recipe, curriculum_dirs, labels: np.ndarray, shape
 
 
 def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mapping, train_cfg: Mapping, seed: int,
-                      curriculum_dirs=None):
-    """Train the model of ``model_cfg`` (a ``clock.models`` entry) with ``train_cfg`` (``clock.train``)."""
+                      curriculum_dirs=None, init_from=None):
+    """Train the model of ``model_cfg`` (a ``clock.models`` entry) with ``train_cfg`` (``clock.train``);
+    ``init_from``: the trained ``model.keras`` of the entry its ``init_from`` names."""
     from idl.clock import recipes
 
     recipe = Recipe.from_params(model_cfg)
+    if (recipe.init_from is None) != (init_from is None):
+        raise ValueError(f"model {recipes.describe(recipe)}: its recipe's init_from is {recipe.init_from!r} but "
+                         f"the starting weights given are {init_from!r}")
     # the files are checked before Keras is imported: a bad file fails in a second, not after TF starts
     images, labels, split = load_with_split(Path(data_dir), Path(split_dir))
     turns = load_dial_turn(data_dir, len(labels)) if recipe.upright else None
@@ -119,5 +124,6 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
         x_train, y_train, x[va], _take(y, va), settings,
         out_dir=out_dir,
         state_dir=state_dir,
+        init_from=init_from,
         **recipes.compile_kwargs(recipe),
     )
