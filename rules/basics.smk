@@ -33,6 +33,8 @@ rule basics_data:
         "../envs/idl.yaml"
     log:
         "logs/basics/data_{dataset}.log",
+    benchmark:
+        job_benchmark("basics_data", "dataset")
     shell:
         "python scripts/basics_data.py --params {params.file} --dataset {wildcards.dataset} --raw {input.raw} "
         "--data {output.data} --split {params.split} --log {log}"
@@ -55,11 +57,21 @@ rule basics_train:
         state=f"{STATE_DIR}/basics/fashion_mnist/{{run}}",
     resources:
         gpu=1,
+        # Sized for paper scale on one GPU (docs/workflow.md#gpu-notes), projected: nothing of Task 1
+        # has run at paper scale. Time: 30 epochs (basics.train.epochs) of 1,688 batches (54,000
+        # images) at 4 ms or less a batch (measured on an H100: 4.1 ms for a batch of 150x150 clocks)
+        # = 3.5 min; 60 leaves room for a slower GPU and start-up. On 2 CPU cores the 5-conv CNN takes
+        # about 15 min an epoch (docs/task1.md): 7.5 h.
+        runtime=60,
+        # Memory: the data is 47 MB of uint8 pixels; the rest is the framework (docs/workflow.md).
+        mem_mb=4000,
     threads: 4
     conda:
         "../envs/idl.yaml"
     log:
         "logs/basics/train_{run}.log",
+    benchmark:
+        job_benchmark("basics_train", "run")
     shell:
         "python scripts/basics_train.py --params {params.file} --run {wildcards.run} --data {input.data} "
         "--split {params.split} --out {params.out_dir} --state {params.state} --log {log}"
@@ -78,6 +90,8 @@ rule basics_rank:
         "../envs/idl.yaml"
     log:
         "logs/basics/rank.log",
+    benchmark:
+        job_benchmark("basics_rank")
     shell:
         "python scripts/basics_rank.py --params {params.file} --metrics {input.metrics} --out {output} --log {log}"
 
@@ -102,11 +116,17 @@ rule basics_cifar:
         state=f"{STATE_DIR}/basics/cifar10/rank{{rank}}",
     resources:
         gpu=1,
+        # As basics_train (projected): 30 epochs of 1,407 batches (45,000 images) = 3 min on a GPU;
+        # the data is 184 MB of uint8 pixels.
+        runtime=60,
+        mem_mb=4000,
     threads: 4
     conda:
         "../envs/idl.yaml"
     log:
         "logs/basics/cifar_rank{rank}.log",
+    benchmark:
+        job_benchmark("basics_cifar", "rank")
     shell:
         "python scripts/basics_cifar.py --params {params.file} --rank {wildcards.rank} --ranking {input.ranking} "
         "--data {input.data} --split {params.split} --out {params.out_dir} --state {params.state} --log {log}"
@@ -161,6 +181,8 @@ rule basics_summary:
         "../envs/idl.yaml"
     log:
         "logs/basics/summary.log",
+    benchmark:
+        job_benchmark("basics_summary")
     shell:
         "python scripts/basics_summary.py --params {params.file} --metrics {input.metrics} "
         "--cifar {input.cifar} --ranking {input.ranking} --out {params.out_dir} --curves {output.curves} --log {log}"

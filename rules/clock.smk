@@ -16,6 +16,8 @@ rule clock_split:
         "../envs/idl.yaml"
     log:
         "logs/clock/split.log",
+    benchmark:
+        job_benchmark("clock_split")
     shell:
         "python scripts/clock_split.py --params {params.file} --data {input.data} --out {output} --log {log}"
 
@@ -39,6 +41,8 @@ rule clock_samples:
         "../envs/idl.yaml"
     log:
         "logs/clock/samples.log",
+    benchmark:
+        job_benchmark("clock_samples")
     shell:
         "python scripts/clock_samples.py --params {params.file} --data {input.data} --out {output} --log {log}"
 
@@ -58,6 +62,8 @@ rule clock_curriculum_data:
         "../envs/idl.yaml"
     log:
         "logs/clock/curriculum_data_{rotation}.log",
+    benchmark:
+        job_benchmark("clock_curriculum_data", "rotation")
     shell:
         "python scripts/clock_curriculum_data.py --params {params.file} --rotation {wildcards.rotation} "
         "--out {output} --log {log}"
@@ -82,11 +88,22 @@ rule clock_train:
         init=init_option,
     resources:
         gpu=1,
+        # Sized for paper scale on one GPU (docs/workflow.md#gpu-notes). Time: at most 200 epochs
+        # (clock.train.epochs) at 6 s, projected (measured on an H100: 2.1 s an epoch for the Table 7
+        # classifier, 2.3 s for the 128-filter curriculum model; the upright model's two networks
+        # counted at 2.5 times that) = 20 min; 120 leaves room for a slower GPU and start-up.
+        # On 2 CPU cores an epoch takes 139-170 s, measured: 200 of them would need about 9.5 h.
+        runtime=120,
+        # Memory: 2.5 GB peak measured (the upright model at paper scale, TensorFlow on the CPU);
+        # projected: 1.3 GB more for a curriculum's four extra data folders, and JAX's CUDA runtime.
+        mem_mb=8000,
     threads: 4
     conda:
         "../envs/idl.yaml"
     log:
         "logs/clock/train_{model}.log",
+    benchmark:
+        job_benchmark("clock_train", "model")
     shell:
         "python scripts/clock_train.py --params {params.file} --model {wildcards.model} "
         "--data {input.data} --split {input.split} --out {params.out_dir} "
@@ -125,6 +142,8 @@ rule clock_evaluate:
         "../envs/idl.yaml"
     log:
         "logs/clock/evaluate_{model}.log",
+    benchmark:
+        job_benchmark("clock_evaluate", "model")
     shell:
         "python scripts/clock_evaluate.py --params {params.file} --model {wildcards.model} "
         "--trained {params.trained} --data {input.data} --split {input.split} "
@@ -156,6 +175,8 @@ rule clock_score:
         "../envs/idl.yaml"
     log:
         "logs/clock/score_{external}_{model}.log",
+    benchmark:
+        job_benchmark("clock_score", "external", "model")
     shell:
         "python scripts/clock_evaluate.py --params {params.file} --model {wildcards.model} "
         "--trained {params.trained} --data {input.data} "
@@ -222,6 +243,31 @@ rule clock_summary:
         "../envs/idl.yaml"
     log:
         "logs/clock/summary.log",
+    benchmark:
+        job_benchmark("clock_summary")
     shell:
         "python scripts/clock_summary.py --params {params.file} --models {params.models_dir} "
         "--out {params.out_dir} --log {log}"
+
+
+rule clock_reader:
+    """A trained model's reader for `python -m idl.clock.read --reader ...`: its weights alone and
+    reader.json (recipe, image size, the weights' SHA-256). Not part of `all`: asked for by name."""
+    input:
+        model=f"{CLOCK_MODEL_DIR}/model.keras",
+        code=code("clock_reader"),
+        param_values=params_input("clock_reader"),
+    output:
+        directory(f"{CLOCK_MODEL_DIR}/reader"),
+    params:
+        file=PARAMS_FILE,
+        trained=folder_of_input("model"),
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/clock/reader_{model}.log",
+    benchmark:
+        job_benchmark("clock_reader", "model")
+    shell:
+        "python scripts/clock_reader.py --params {params.file} --model {wildcards.model} "
+        "--trained {params.trained} --out {output} --log {log}"

@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from snakemake.utils import validate
 from idl import workflow as W
 from idl.params import resolve
+from idl.records import benchmark_file
 
 # The schema fills defaults and rejects unknown keys with the offending key named.
 validate(config, str(W.SCHEMA_PATH))
@@ -69,6 +70,13 @@ GEN_MODEL_DIR = "results/generative/{dataset}/{gen}"  # a recipe of generative.m
 GEN_SUMMARY_DIR = "results/generative/summary"
 REPORT_DIR = "results/report"
 STATE_DIR = "state"  # resume state: not an output, so neither engine deletes it
+
+
+def job_benchmark(rule, *wildcards):
+    """A job's record of wall time and peak memory (Snakemake's `benchmark:`), named after its DVC
+    stage: logs/benchmarks/<rule>/<rule>_<wildcard values>.tsv (idl.records; dvcgen checks it).
+    Wildcards in the order of the rule's output; DVC runs make none, and remove a stale one."""
+    return benchmark_file(rule, "_".join([rule, *(f"{{{w}}}" for w in wildcards)]))
 
 
 def code(script):

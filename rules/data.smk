@@ -16,6 +16,8 @@ rule generate_data:
         "../envs/idl.yaml"
     log:
         "logs/generate/{dataset}.log",
+    benchmark:
+        job_benchmark("generate_data", "dataset")
     shell:
         "python scripts/generate_data.py --params {params.file} --dataset {wildcards.dataset} "
         "--out {output} --log {log}"
@@ -36,6 +38,8 @@ rule acquire:
         "../envs/idl.yaml"
     log:
         "logs/acquire/{dataset}.log",
+    benchmark:
+        job_benchmark("acquire", "dataset")
     shell:
         "python scripts/acquire.py --params {params.file} --dataset {wildcards.dataset} "
         "--out {output} --log {log}"
@@ -63,6 +67,8 @@ rule prepare_images:
         "../envs/idl.yaml"
     log:
         "logs/prepare/{dataset}.log",
+    benchmark:
+        job_benchmark("prepare_images", "dataset")
     shell:
         "python scripts/prepare_images.py --params {params.file} --dataset {wildcards.dataset} "
         "--raw {input.raw} --out {output.data} --figure {output.figure} --log {log}"

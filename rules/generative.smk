@@ -18,6 +18,8 @@ rule gen_split:
         "../envs/idl.yaml"
     log:
         "logs/generative/split_{dataset}.log",
+    benchmark:
+        job_benchmark("gen_split", "dataset")
     shell:
         "python scripts/gen_split.py --params {params.file} --data {input.data} --out {output} --log {log}"
 
@@ -39,11 +41,22 @@ rule gen_train:
         state=f"{STATE_DIR}/generative/{{dataset}}/{{gen}}",
     resources:
         gpu=1,
+        # Sized for paper scale on one GPU (docs/workflow.md#gpu-notes), projected. Time: the longest
+        # job is the GAN on the cats, 500 epochs (generative.models.gan) of 145 batches (4,638
+        # images) at 10 ms or less a step (a discriminator and a generator update on 32x32 images;
+        # measured on an H100: 4.1 ms for a batch of 150x150 clocks) = 12 min; 90 leaves room for a
+        # slower GPU and start-up. On one CPU thread, measured on the 821 TinyHeroes training
+        # sprites: 7 s a GAN epoch, 5 s a CAE or VAE epoch (docs/task3.md); the cats would take 5.5 h.
+        runtime=90,
+        # Memory: the largest data set, the cats, is 57 MB as float32; the rest is the framework.
+        mem_mb=4000,
     threads: 4
     conda:
         "../envs/idl.yaml"
     log:
         "logs/generative/train_{dataset}_{gen}.log",
+    benchmark:
+        job_benchmark("gen_train", "dataset", "gen")
     shell:
         "python scripts/gen_train.py --params {params.file} --gen {wildcards.gen} --data {input.data} "
         "--split {input.split} --out {params.out_dir} --state {params.state} --log {log}"
@@ -75,6 +88,8 @@ rule gen_evaluate:
         "../envs/idl.yaml"
     log:
         "logs/generative/evaluate_{dataset}_{gen}.log",
+    benchmark:
+        job_benchmark("gen_evaluate", "dataset", "gen")
     shell:
         "python scripts/gen_evaluate.py --params {params.file} --gen {wildcards.gen} --dataset {wildcards.dataset} "
         "--model {input.model} --history {input.history} --data {input.data} --split {input.split} "
@@ -110,5 +125,7 @@ rule gen_summary:
         "../envs/idl.yaml"
     log:
         "logs/generative/summary.log",
+    benchmark:
+        job_benchmark("gen_summary")
     shell:
         "python scripts/gen_summary.py --params {params.file} --scores {input.scores} --out {params.out_dir} --log {log}"

@@ -4,6 +4,7 @@ import _bootstrap  # noqa: F401
 
 from pathlib import Path
 
+from idl.records import BENCHMARK_DIR
 from idl.stage import run
 
 PARAMS = ("data.clock", "clock.train", "clock.models", "basics.train", "generative",
@@ -20,6 +21,9 @@ def add_arguments(ap):
     ap.add_argument("--captions", nargs="*", type=Path, default=[],
                     help="caption files (captions/*.rst) of the figures, shared with `snakemake --report`")
     ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
+    ap.add_argument("--benchmarks", default=Path(BENCHMARK_DIR), type=Path,
+                    help="Snakemake's job records (the rules' benchmark: files), read as found, not "
+                         f"inputs: DVC runs make none (default: {BENCHMARK_DIR})")
 
 
 def main(args, p):
@@ -40,6 +44,7 @@ def main(args, p):
         generative_cfg=p["generative"],
         image_data_cfg={d: p[f"data.{d}"] for d in ("afhq", "pistachio", "tinyhero")},
         captions=args.captions,
+        benchmarks=args.benchmarks,
     )
 
 

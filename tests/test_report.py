@@ -45,3 +45,56 @@ def test_a_figure_caption_on_the_page_is_the_text_of_its_caption_file():
     # an absolute path matches too; a figure no caption file covers keeps the caption the page gives it
     assert page_caption("/work/x/results/clock/summary/figure3.png", files) == text
     assert page_caption("results/elsewhere/figure3.png", files) is None
+
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def _record(folder, rule, stage, *rows):
+    path = folder / rule / f"{stage}.tsv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + "".join("\t".join(map(str, r)) + "\n" for r in rows))
+
+
+def test_where_the_time_went_lists_the_slowest_stages_from_snakemakes_benchmark_files(tmp_path):
+    from idl.report import Page, read_benchmarks, timing_section
+
+    bench = tmp_path / "logs" / "benchmarks"
+    _record(bench, "clock_train", "clock_train_final_nc12", (300.5, "0:05:00", 2400.4, 5000, 2300, 2350, 10, 20, 95, 580))
+    _record(bench, "gen_train", "gen_train_tinyhero_vae", (90.0, "0:01:30", 900.0, 3000, 850, 870, 1, 2, 99, 88),
+            (110.0, "0:01:50", 950.0, 3000, 850, 870, 1, 2, 99, 108))  # two repeats: mean time, largest memory
+    _record(bench, "clock_split", "clock_split", (9.5, "0:00:09", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA"))
+    _record(bench, "report", "report", (999.0, "0:16:39", 700, 1, 1, 1, 1, 1, 1, 1))  # the page's own: earlier run
+    jobs = read_benchmarks(bench)
+    assert [(j["rule"], j["wildcards"], j["s"], j["max_rss"]) for j in jobs] == [
+        ("report", "", 999.0, 700.0), ("clock_train", "final_nc12", 300.5, 2400.4),
+        ("gen_train", "tinyhero_vae", 100.0, 950.0), ("clock_split", "", 9.5, None)]
+    page = Page("t")
+    timing_section(page, jobs)
+    md = page.markdown()
+    assert "## Where the time went" in md and "not a reproducible result" in md
+    assert "3 stages recorded, 410 s of wall time in all (0:06:50;" in md
+    assert ("| rule | wildcards | wall time (s) | peak memory (MB) | share of the total |\n|---|---|---|---|---|\n"
+            "| clock_train | final_nc12 | 300.5 | 2400.4 | 73 % |\n"
+            "| gen_train | tinyhero_vae | 100.0 | 950.0 | 24 % |\n"
+            "| clock_split | – | 9.5 | – | 2 % |\n") in md
+    assert "<h2>Where the time went</h2>" in page.html()
+
+
+def test_where_the_time_went_says_so_when_dvc_ran_every_stage(tmp_path):
+    from idl.report import Page, read_benchmarks, timing_section
+
+    page = Page("t")
+    timing_section(page, read_benchmarks(tmp_path / "no-such-folder"))
+    assert "No records found" in page.markdown() and "Stages run by DVC record no times" in page.markdown()
+
+
+
+def test_an_empty_or_cut_short_record_is_left_out(tmp_path):
+    from idl.report import read_benchmarks
+
+    (tmp_path / "clock_split").mkdir()
+    (tmp_path / "clock_split" / "clock_split.tsv").write_text("")
+    _record(tmp_path, "clock_samples", "clock_samples")  # the header alone
+    _record(tmp_path, "report", "report", (2.5, "0:00:02", 100, 1, 1, 1, 1, 1, 1, 1))
+    assert [j["rule"] for j in read_benchmarks(tmp_path)] == ["report"]

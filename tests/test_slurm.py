@@ -172,8 +172,9 @@ def test_task3_runs_as_slurm_jobs_with_a_gpu_for_training_and_matches_a_local_ru
         training = j["Comment"].split("_wildcards_")[0][len("rule_"):] in TRAINING
         assert ("gres/gpu=1" in j["ReqTRES"] and "gres/gpu=1" in j["AllocTRES"]) == training, j
         assert ("gres/gpu" in j["ReqTRES"]) == training, j
-        # the profile's resources: a day and 16 GB for training, 2 hours and 4 GB for the rest
-        want = ("1-00:00:00", "16000M") if training else ("02:00:00", "4000M")
+        # training: gen_train's own resources (rules/generative.smk: 90 minutes, 4000 MB); the rest:
+        # the profile's default-resources, 2 hours and 4 GB
+        want = ("01:30:00", "4000M") if training else ("02:00:00", "4000M")
         assert (j["Timelimit"], j["ReqMem"]) == want, j
 
     # -- the same outputs as a local run --------------------------------------------------------------
@@ -210,7 +211,8 @@ def test_profile_has_no_global_gpu_cap_and_takes_partition_and_account_from_the_
     # nothing of a particular cluster is written in the profile
     text = json.dumps(profile())
     assert "slurm_partition" not in text and "slurm_account" not in text
-    assert {f"{r}:runtime=1440" for r in TRAINING} <= set(profile()["set-resources"])
+    # run time and memory are the rules' own (their `resources:`), not the profile's
+    assert "set-resources" not in profile()
     monkeypatch.setenv("IDL_SLURM_PARTITION", "cpus")
     monkeypatch.setenv("IDL_SLURM_ACCOUNT", "proj")
     assert {"slurm_partition=cpus", "slurm_account=proj"} <= set(profile()["default-resources"])

@@ -140,6 +140,11 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
     assert "results/generative/summary/summary.json" in flat and "samples_relative_diversity" in flat
     page = (snakemade.path / "results/report/index.md").read_text()
     assert "## Task 3: generative models" in page and "Figure 9: `vae`: samples" in page
+    # every job left Snakemake's record of its time and memory; the page tables the slowest
+    assert (snakemade.path / "logs/benchmarks/clock_train/clock_train_final_nc12.tsv").exists()
+    timing = page.split("## Where the time went", 1)[1]
+    rows = [line for line in timing.splitlines() if line.startswith("| ") and not line.startswith("| rule |")]
+    assert "stages recorded" in timing and len(rows) >= 1, timing
 
 
 def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
@@ -154,6 +159,9 @@ def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):
     # DVC sees the same change and reruns the same stages, in order ...
     assert p.dvc_repro() == {"clock_train_final_nc12", "clock_evaluate_final_nc12", "clock_summary",
                              "gen_train_tinyhero_vae", "gen_evaluate_tinyhero_vae", "gen_summary", "report"}
+    # each stage DVC ran dropped Snakemake's older record of it (its age would read as an output's)
+    assert not (p.path / "logs/benchmarks/clock_train/clock_train_final_nc12.tsv").exists()
+    assert (p.path / "logs/benchmarks/clock_split/clock_split.tsv").exists()
     # ... after which Snakemake has nothing left to do
     assert p.snakemake_planned() == set()
     assert p.dvc_status() == {}
@@ -224,7 +232,8 @@ def test_a_new_optional_parameter_reruns_nothing(snakemade):
     p = snakemade
     schema = p.path / "src/idl/params.schema.yaml"
     text, times = schema.read_text(), (schema.stat().st_atime_ns, schema.stat().st_mtime_ns)
-    old = "          patience: {type: integer, minimum: 1, default: 5}\n"
+    old = ("          patience: {type: [integer, \"null\"], minimum: 1, default: 5, description: \"epochs without a "
+           "lower training loss before stopping; null: no early stopping\"}\n")
     assert old in text
     schema.write_text(text.replace(old, old + "          note: {type: string, description: 'a new optional key'}\n"))
     try:
@@ -241,4 +250,5 @@ def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):
                       gen_datasets=GEN, gen_models=GEN_MODELS)
     ran = project.dvc_repro("clock_evaluate_final_nc12")
     assert {"generate_data_clock", "clock_split", "clock_train_final_nc12", "clock_evaluate_final_nc12"} <= ran
+    assert not (project.path / "logs/benchmarks").exists()  # Snakemake's job records: DVC makes none
     assert project.snakemake_planned("results/clock/models/final_nc12/metrics.json") == set()

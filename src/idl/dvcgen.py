@@ -37,6 +37,7 @@ class Job:
     input: tuple
     output: tuple
     shellcmd: str
+    benchmark: str | None = None  # Snakemake's record of the job: not an output DVC knows (idl.records)
 
     @property
     def name(self) -> str:
@@ -55,7 +56,8 @@ class _JobCollector(logging.Handler):
 
         if getattr(record, "event", None) == LogEvent.JOB_INFO:
             self.jobs.append(Job(record.rule_name, dict(record.wildcards or {}), tuple(record.input),
-                                 tuple(record.output), (record.shellcmd or "").strip()))
+                                 tuple(record.output), (record.shellcmd or "").strip(),
+                                 getattr(record, "benchmark", None)))
 
 
 def snakemake_jobs(root: Path, cores: int = 4) -> list[Job]:
@@ -119,6 +121,18 @@ def _script(shellcmd: str) -> str:
     return Path(parts[1]).stem
 
 
+def check_benchmark(job: Job) -> None:
+    """Every job keeps Snakemake's record of its wall time and memory, named after its DVC stage, so
+    that a DVC run of the stage finds and removes the stale one (idl.records). Benchmark files are
+    never DVC outputs: DVC runs the command itself and makes none."""
+    from idl.records import benchmark_file
+
+    want = benchmark_file(job.rule, job.name)
+    if job.benchmark != want:
+        raise ValueError(f"rule {job.rule}: its benchmark must be {want!r} (`benchmark: job_benchmark(...)` "
+                         f"in rules/, wildcards in the order of its output), not {job.benchmark!r}")
+
+
 def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
     from idl.workflow import stage_param_keys
 
@@ -128,6 +142,7 @@ def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
     for job in jobs:
         if job.rule == "all" or not job.shellcmd:
             continue
+        check_benchmark(job)
         odd = [p for p in job.input + job.output if _annotated(p)]
         if odd:
             raise ValueError(f"rule {job.rule}: DVC has no counterpart for {odd} (temp, pipe or storage files)")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from idl.errors import IdlError
+from idl.records import forget_stale_benchmark
 
 
 class Busy(IdlError):
@@ -93,7 +94,10 @@ def _acquire(output: Path, holder: dict) -> int:
 
 @contextlib.contextmanager
 def hold(outputs: Iterable[str | os.PathLike]) -> Iterator[None]:
-    """Hold the locks of ``outputs`` (paths, files or folders) for the block; raise Busy if taken."""
+    """Hold the locks of ``outputs`` (paths, files or folders) for the block; raise Busy if taken.
+
+    Once they are held, a stage run by DVC also drops Snakemake's record of its last run
+    (``idl.records``): that run's outputs are about to be replaced."""
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "engine": _engine(),
               "command": " ".join([Path(sys.executable).name, *sys.argv])}
     held: list[tuple[Path, int]] = []
@@ -102,6 +106,7 @@ def hold(outputs: Iterable[str | os.PathLike]) -> Iterator[None]:
         for output in sorted({Path(o) for o in outputs}, key=os.path.abspath):
             made += _make_parents(lock_path(output))
             held.append((output, _acquire(output, holder)))
+        forget_stale_benchmark()
         yield
     finally:
         for output, fd in reversed(held):

@@ -130,10 +130,11 @@ def _table_from_csv(page: "Page", path: Path) -> None:
 def write_results_page(
     out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models,
     basics_summary=None, basics_train=None, generative_results=None, generative_cfg=None, image_data_cfg=None,
-    captions=(),
+    captions=(), benchmarks=None,
 ) -> None:
     """``captions``: the caption files of captions/ (those of `snakemake --report`); a figure they
-    cover gets its caption from there."""
+    cover gets its caption from there. ``benchmarks``: the folder of Snakemake's job records
+    (logs/benchmarks), read as found for the section on where the time went."""
     out_dir = Path(out_dir)
     clock_results = Path(clock_results)
     summary_dir = clock_results / "summary"
@@ -188,8 +189,66 @@ def write_results_page(
     for fig in figures:
         page.image(os.path.relpath(Path(fig), out_dir), Path(fig).stem.replace("_", " "))
 
+    if benchmarks is not None:
+        timing_section(page, read_benchmarks(benchmarks))
+
     write_text(out_dir / "index.md", page.markdown())
     write_text(out_dir / "index.html", page.html())
+
+
+OWN_RULE = "report"  # the rule that writes this page: Snakemake times it after the page is written
+SLOWEST = 10  # stages in the table
+
+
+def read_benchmarks(folder) -> list[dict]:
+    """Snakemake's job records found under ``folder`` (``<rule>/<stage>.tsv``, columns ``s``,
+    ``h:m:s``, ``max_rss``, ...), slowest first: rule, wildcard values (the stage name after the
+    rule's), wall seconds ``s`` and peak memory ``max_rss`` (MB; None where not measured). A record
+    of several repeats gives their mean time and largest memory."""
+    jobs = []
+    for path in Path(folder).glob("*/*.tsv"):
+        header, *lines = path.read_text().splitlines() or [""]
+        rows = [dict(zip(header.split("\t"), line.split("\t"))) for line in lines if line.strip()]
+        times = [t for t in (_number(r.get("s")) for r in rows) if t is not None]
+        if not times:  # an empty or cut-short file: nothing to show
+            continue
+        rule = path.parent.name
+        rss = [m for m in (_number(r.get("max_rss")) for r in rows) if m is not None]
+        jobs.append({"rule": rule, "wildcards": path.stem[len(rule) + 1:] if path.stem != rule else "",
+                     "s": sum(times) / len(times), "max_rss": max(rss, default=None)})
+    return sorted(jobs, key=lambda j: (-j["s"], j["rule"], j["wildcards"]))
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):  # Snakemake writes NA where it could not measure
+        return None
+
+
+def timing_section(page: "Page", jobs: list[dict]) -> None:
+    """The slowest stages and the sum of every stage's wall time, from ``read_benchmarks``."""
+    jobs = [j for j in jobs if j["rule"] != OWN_RULE]
+    page.h("Where the time went")
+    page.p("Informational, not a reproducible result: Snakemake's record of the last run of each stage it "
+           "ran (`benchmark:` files under `logs/benchmarks/`: wall time, and peak memory as the largest "
+           "resident set size), as found when this page was built. Times depend on the machine and on what "
+           "else ran beside, and a changed record does not rebuild the page. Stages run by DVC record no "
+           "times, and this page's own stage is timed after the page is written.")
+    if not jobs:
+        page.p("No records found: no stage of these results was last run by Snakemake.")
+        return
+    total = sum(j["s"] for j in jobs)
+    page.p(f"{len(jobs)} stages recorded, {total:.0f} s of wall time in all ({_hms(total)}; the sum over "
+           "stages: jobs that ran side by side overlap, so the run took less). The slowest:")
+    page.table(["rule", "wildcards", "wall time (s)", "peak memory (MB)", "share of the total"],
+               [[j["rule"], j["wildcards"] or None, j["s"], j["max_rss"],
+                 f"{100 * j['s'] / total:.0f} %" if total else None] for j in jobs[:SLOWEST]])
+
+
+def _hms(seconds: float) -> str:
+    minutes, s = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{s:02d}"
 
 
 def _basics_section(page: "Page", summary_path: Path, train_cfg: dict, profile: str) -> None:

@@ -24,8 +24,9 @@ OVERRIDE_DIR = Path(".snakemake") / "idl-params"
 
 
 #: Modules that can stop a stage but never change its outputs (parameter checks, the lock
-#: that keeps two runs apart): not code dependencies, so editing them reruns nothing.
-NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.locks"})
+#: that keeps two runs apart, the removal of Snakemake's stale job records under DVC): not code
+#: dependencies, so editing them reruns nothing.
+NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.locks", "idl.records"})
 
 
 def _module_file(module: str) -> Path | None:
