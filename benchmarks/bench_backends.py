@@ -101,12 +101,14 @@ def main(argv=None) -> None:
         print(f"{backend}: paper-scale steps...", flush=True)
         row.update({f"{k} ms/img": v for k, v in step_times(backend, args.images).items()})
         rows[backend] = row
+        print(f"{backend}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
     if not args.no_demo:
         with tempfile.TemporaryDirectory() as tmp:
             for backend in BACKENDS:
                 where = (args.keep or Path(tmp)) / backend
                 print(f"{backend}: the demo DAG...", flush=True)
                 rows[backend]["demo s"] = build_demo(where, KERAS_BACKEND=backend)
+                print(f"{backend}: demo {rows[backend]['demo s']:.0f} s", flush=True)
 
     print(f"\n{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; start-up: median of {args.repeat}; "
           f"steps: {args.images} images of 150x150, batch 32, after a compiling epoch")
