@@ -323,7 +323,6 @@ class _Budget(keras.callbacks.Callback):
         super().__init__()
         self.path, self.max_minutes = path, max_minutes
         self.seconds = json.loads(path.read_text())["seconds"] if path.exists() else 0.0
-        self.stopped_epoch: int | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = _now()
@@ -332,7 +331,6 @@ class _Budget(keras.callbacks.Callback):
         self.seconds += _now() - self._start
         write_json(self.path, {"seconds": round(self.seconds, 3)})
         if self.max_minutes is not None and self.seconds >= 60 * self.max_minutes:
-            self.stopped_epoch = int(epoch)
             self.model.stop_training = True
             log.info("stopping after epoch %d: the training budget of %g minutes is used (%.1f minutes)",
                      epoch + 1, self.max_minutes, self.seconds / 60)
@@ -512,7 +510,6 @@ def train(
         last_epoch = json.loads((state_dir / _DONE).read_text())["last_epoch"]
     else:
         epoch_log = _EpochLog()
-        budget = _Budget(state_dir / _CLOCK, settings.max_minutes)
         cbs: list[keras.callbacks.Callback] = [
             # a PyDataset's own callbacks (a curriculum's) first: what they log reaches the history
             *(getattr(x_train, "callbacks", []) if _is_py_dataset(x_train) else []),
@@ -522,7 +519,8 @@ def train(
             keras.callbacks.CSVLogger(str(history_path), append=True),
             # double_checkpoint: a kill while the backup is written falls back to the one before.
             keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
-            budget,  # after the backup: the epoch that uses up the budget is saved first
+            # after the backup: the epoch that uses up the budget is saved first
+            _Budget(state_dir / _CLOCK, settings.max_minutes),
         ]
         if settings.patience is not None:
             mode = "min" if "loss" in settings.early_stopping_monitor else "auto"
