@@ -22,6 +22,19 @@ rule clock_split:
         "python scripts/clock_split.py --params {params.file} --data {input.data} --out {output} --log {log}"
 
 
+use rule clock_split as clock_split_external with:
+    input:
+        data=external_clock_data,
+        code=code("clock_split"),
+        param_values=params_input("clock_split"),
+    output:
+        directory(CLOCK_EXTERNAL_SPLIT),
+    log:
+        "logs/clock/split_{external}.log",
+    benchmark:
+        job_benchmark("clock_split_external", "external")
+
+
 rule clock_samples:
     input:
         data=raw_dir("clock"),
@@ -71,8 +84,8 @@ rule clock_curriculum_data:
 
 rule clock_train:
     input:
-        data=raw_dir("clock"),
-        split=CLOCK_SPLIT,
+        data=clock_data,
+        split=clock_split,
         curriculum=curriculum_data,
         init=init_model,
         code=code("clock_train"),
@@ -114,8 +127,8 @@ rule clock_evaluate:
     input:
         model=f"{CLOCK_MODEL_DIR}/model.keras",
         history=f"{CLOCK_MODEL_DIR}/history.csv",
-        data=raw_dir("clock"),
-        split=CLOCK_SPLIT,
+        data=clock_data,
+        split=clock_split,
         code=code("clock_evaluate"),
         param_values=params_input("clock_evaluate"),
     output:

@@ -64,6 +64,7 @@ BASICS_CIFAR_DIR = "results/basics/cifar10/rank{rank}"
 BASICS_RANKING = "results/basics/ranking.json"
 BASICS_SUMMARY_DIR = "results/basics/summary"
 CLOCK_SPLIT = "results/clock/split"
+CLOCK_EXTERNAL_SPLIT = "results/clock/splits/{external}"  # a clock.external folder's own split (train_on)
 CLOCK_CURRICULUM_DATA = "resources/clock_curriculum/rot{rotation}"  # generated, dial turned <= {rotation} deg
 GEN_SPLIT = "results/generative/{dataset}/split"  # {dataset} is a wildcard (prepared datasets)
 GEN_MODEL_DIR = "results/generative/{dataset}/{gen}"  # a recipe of generative.models on a dataset
@@ -110,6 +111,19 @@ def final_outputs():
 def external_clock_data(wildcards):
     """Input function: the folder clock.external names (images.npy and labels.npy)."""
     return CLOCK_EXTERNAL[wildcards.external]
+
+
+def clock_data(wildcards):
+    """Input function: the folder a clock model trains and is tested on: the clock data, or the
+    clock.external folder its recipe's train_on names."""
+    name = RESOLVED["clock"]["models"][wildcards.model].get("train_on")
+    return CLOCK_EXTERNAL[name] if name else raw_dir("clock")
+
+
+def clock_split(wildcards):
+    """Input function: the split of :func:`clock_data`'s folder."""
+    name = RESOLVED["clock"]["models"][wildcards.model].get("train_on")
+    return CLOCK_EXTERNAL_SPLIT.format(external=name) if name else CLOCK_SPLIT
 
 
 def folder_of_models(wildcards, input):

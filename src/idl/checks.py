@@ -17,7 +17,7 @@ from idl.errors import ParamsError
 
 def check(resolved: Mapping, origin: str = "params.yaml") -> None:
     """Raise ParamsError naming every key of ``resolved`` (validated, defaults filled) that is wrong."""
-    from idl.clock.recipes import Recipe, check_init_from
+    from idl.clock.recipes import Recipe, check_init_from, check_train_on
     from idl.data.sources import parse_checksum
 
     problems = []
@@ -42,6 +42,7 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
     for name, recipe in sorted(resolved["clock"]["models"].items()):
         _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
     _check(bad, "clock.models", check_init_from, resolved["clock"]["models"])
+    _check(bad, "clock.models", check_train_on, resolved["clock"]["models"], resolved["clock"]["external"])
     for name, run in sorted(resolved["basics"]["runs"].items()):
         for key in ("conv_layers", "dropout_layers"):
             if run["arch"] != "cnn" and key in run:
@@ -67,8 +68,8 @@ def check_image_side(side: int) -> None:
         raise ValueError(f"Task 3's models need a power of two, at least 8 (the report: 32), got {side}")
 
 
-def _check(bad, key: str, fn, value) -> None:
+def _check(bad, key: str, fn, *values) -> None:
     try:
-        fn(value)
+        fn(*values)
     except ValueError as exc:
         bad(key, str(exc))

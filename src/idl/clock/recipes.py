@@ -133,7 +133,7 @@ ROTATION_FILL_MODE = "reflect"
 
 _ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "augment_quarter_turns", "curriculum",
             "upright", "hour_hand", "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs",
-            "epochs", "patience", "max_minutes", "init_from")
+            "epochs", "patience", "max_minutes", "init_from", "train_on")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -175,6 +175,8 @@ class Recipe:
     max_minutes: float | None = None
     #: the clock.models entry whose trained weights this model starts from
     init_from: str | None = None
+    #: the clock.external folder this model trains and is tested on (None: the clock data)
+    train_on: str | None = None
 
     @classmethod
     def from_params(cls, recipe: Mapping[str, Any]) -> Recipe:
@@ -282,6 +284,11 @@ class Recipe:
                 raise ValueError(f"clock recipe 'init_from' must name a clock.models entry, got "
                                  f"{recipe['init_from']!r}")
             out["init_from"] = recipe["init_from"]
+        if recipe.get("train_on") is not None:
+            if not isinstance(recipe["train_on"], str) or not recipe["train_on"]:
+                raise ValueError(f"clock recipe 'train_on' must name a clock.external folder, got "
+                                 f"{recipe['train_on']!r}")
+            out["train_on"] = recipe["train_on"]
         return cls(**out)
 
     def arch(self) -> dict:
@@ -305,6 +312,16 @@ def check_init_from(models: Mapping[str, Mapping[str, Any]]) -> None:
                                  f"circle ({' -> '.join([*seen, source])})")
             seen.append(source)
             recipe = models[source]
+
+
+def check_train_on(models: Mapping[str, Mapping[str, Any]], external: Mapping[str, Any]) -> None:
+    """Every ``train_on`` of ``models`` (``clock.models``) names a ``clock.external`` folder;
+    raises ``ValueError`` naming the model."""
+    for name, recipe in models.items():
+        target = recipe.get("train_on") if isinstance(recipe, Mapping) else None
+        if target is not None and target not in external:
+            known = ", ".join(external) or "none: add the folder under clock.external first"
+            raise ValueError(f"clock.models.{name}.train_on: no clock.external folder named {target!r}; known: {known}")
 
 
 def _flag(recipe: Mapping[str, Any], key: str, kind: str | None = None, note: str = "") -> bool:
@@ -370,11 +387,12 @@ def build_model(r: Recipe, input_shape: Sequence[int]):
     return keras.Model(inputs, outputs, name=name)
 
 
-def compile_kwargs(r: Recipe) -> dict:
+def compile_kwargs(r: Recipe, turn_record: bool = True) -> dict:
     """``loss``, ``metrics`` and ``loss_weights`` for ``model.compile`` / ``idl.training.train``.
 
     Built-in Keras names only, so they are backend-neutral and saved models reload
-    without custom objects.
+    without custom objects. ``turn_record=False`` (data without the dials' turns): an upright
+    recipe's orientation output gets no loss.
     """
     kind = r.kind
     if kind == "classify":
@@ -387,7 +405,7 @@ def compile_kwargs(r: Recipe) -> dict:
         "metrics": {HOUR: ["accuracy"]},
         "loss_weights": {HOUR: w_hour, MINUTE: w_minute},
     }
-    if r.upright:
+    if r.upright and turn_record:
         out["loss"][TURN] = "mean_absolute_error"
         out["loss_weights"][TURN] = TURN_LOSS_WEIGHT
     if r.hour_hand:
@@ -396,19 +414,30 @@ def compile_kwargs(r: Recipe) -> dict:
     return out
 
 
+def freeze_orientation(model) -> None:
+    """Keep an upright model's orientation network as it is (for training on clocks without the
+    dials' turns, where nothing could teach it): its layers stop training, batch norm included."""
+    frozen = [layer for layer in model.layers if layer.name == TURN or layer.name.startswith(f"{TURN}_")]
+    if not frozen:
+        raise ValueError(f"model {model.name} has no orientation network (no layer named {TURN}*)")
+    for layer in frozen:
+        layer.trainable = False
+
+
 # ------------------------------------------------------------------------ targets
 
-def turning_target(r: Recipe) -> str | None:
+def turning_target(r: Recipe, turn_record: bool = True) -> str | None:
     """The target entry that turns with the picture when a training clock is turned (quarter-turn
-    augmentation): an upright recipe's orientation target, else None."""
-    return TURN if r.upright else None
+    augmentation): an upright recipe's orientation target where the data has the turns, else None."""
+    return TURN if r.upright and turn_record else None
 
 
-def targets(r: Recipe, labels: np.ndarray, dial_turn: np.ndarray | None = None):
+def targets(r: Recipe, labels: np.ndarray, dial_turn: np.ndarray | None = None, turn_record: bool = True):
     """Training targets for ``[hour, minute]`` label rows (dict keyed by output for multi-head).
 
     ``dial_turn`` (degrees clockwise at which each row's 12 lies, :data:`TURN_FILE`) is
-    needed by upright recipes and ignored by the others.
+    needed by upright recipes and ignored by the others; ``turn_record=False`` (data without
+    it): an upright recipe's orientation target is a placeholder no loss reads.
     """
     minutes = to_minutes(labels)
     kind = r.kind
@@ -426,7 +455,10 @@ def targets(r: Recipe, labels: np.ndarray, dial_turn: np.ndarray | None = None):
         out = {HOUR: hour, MINUTE: to_angle(minute, period=60).astype(np.float32)}
     if r.hour_hand:
         out[HOUR_HAND] = to_angle(minutes).astype(np.float32)
-    if r.upright:
+    if r.upright and not turn_record:
+        # no loss reads it (compile_kwargs), but Keras' metrics want a target for every output
+        out[TURN] = np.zeros((len(labels), 2), dtype=np.float32)
+    elif r.upright:
         if dial_turn is None:
             raise ValueError(f"an upright recipe learns where the 12 is from each dial's turn ({TURN_FILE}); "
                              "none was given")

@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from idl.clock.course_data import load_course_data, load_dial_turn, load_with_split
+from idl.clock.course_data import TURN_FILE, load_course_data, load_dial_turn, load_with_split
 from idl.clock.recipes import Recipe
 from idl.errors import DataError
 
@@ -90,7 +90,13 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
                          f"the starting weights given are {init_from!r}")
     # the files are checked before Keras is imported: a bad file fails in a second, not after TF starts
     images, labels, split = load_with_split(Path(data_dir), Path(split_dir))
-    turns = load_dial_turn(data_dir, len(labels)) if recipe.upright else None
+    turns = None
+    if recipe.upright and (recipe.init_from is None or (Path(data_dir) / TURN_FILE).exists()):
+        turns = load_dial_turn(data_dir, len(labels))
+    elif recipe.upright:
+        log.info("%s has no %s: the orientation network keeps the weights of %s and is not trained; the "
+                 "reading network learns on the pictures it turns upright", data_dir, TURN_FILE, recipe.init_from)
+    turn_record = turns is not None
 
     from idl.models.clock import prepare_images
     from idl.training import STATE_HISTORY, configure_threads, threads_from_env, train
@@ -98,7 +104,7 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
     configure_threads(threads_from_env())  # before TensorFlow runs any op
     settings = training_settings(recipe, train_cfg, seed)
     x = prepare_images(np.asarray(images))
-    y = recipes.targets(recipe, labels, turns)
+    y = recipes.targets(recipe, labels, turns, turn_record=turn_record)
     tr, va = split["train"], split["val"]
     log.info("training %s on %d images (%d validation), input %s, %s",
              recipes.describe(recipe), len(tr), len(va), x.shape[1:], settings)
@@ -117,13 +123,20 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
         from idl.clock.augment import quarter_turn_dataset
 
         x_train = quarter_turn_dataset(x_train, y_train, settings.batch_size, seed,
-                                       turn_key=recipes.turning_target(recipe))
+                                       turn_key=recipes.turning_target(recipe, turn_record))
         y_train = None
+
+    def build():
+        model = recipes.build_model(recipe, x.shape[1:])
+        if recipe.upright and not turn_record:
+            recipes.freeze_orientation(model)
+        return model
+
     return train(
-        lambda: recipes.build_model(recipe, x.shape[1:]),
+        build,
         x_train, y_train, x[va], _take(y, va), settings,
         out_dir=out_dir,
         state_dir=state_dir,
         init_from=init_from,
-        **recipes.compile_kwargs(recipe),
+        **recipes.compile_kwargs(recipe, turn_record),
     )
