@@ -64,17 +64,6 @@ _MAX_JSON_BYTES = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
-#: EXIF orientation -> how to turn the decoded picture upright (numpy, rows = y): Pillow's
-#: ``ImageOps.exif_transpose`` as array operations.
-_EXIF_TURN = {
-    2: lambda a: a[:, ::-1],
-    3: lambda a: a[::-1, ::-1],
-    4: lambda a: a[::-1, :],
-    5: lambda a: a.T,
-    6: lambda a: np.rot90(a, -1),
-    7: lambda a: a[::-1, ::-1].T,
-    8: lambda a: np.rot90(a, 1),
-}
 
 
 def how_to_make(folder: Path | None = None) -> str:
@@ -323,16 +312,6 @@ def fit_image(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(im.resize((size, size), RESAMPLE, box=box), dtype=np.uint8)
 
 
-def _exif_orientation(path: Path) -> int:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return int(im.getexif().get(0x0112, 1))
-    except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the turn; the decode checks the rest
-        return 1
-
-
 def read_picture(path: str | os.PathLike, size: int) -> np.ndarray:
     """One PNG or JPEG picture as a (size, size) uint8 grayscale image (see the module docstring)."""
     from PIL import Image
@@ -352,10 +331,8 @@ def read_picture(path: str | os.PathLike, size: int) -> np.ndarray:
     if not (head.startswith(_PNG_MAGIC) or head.startswith(_JPEG_MAGIC)):
         raise DataError(f"{path}: not a PNG or JPEG picture (nor an .npy file); the reader reads PNG and JPEG "
                         "pictures and course-format images.npy files")
-    rgb = load_downsampled(path, size)  # DataError naming the file when it cannot be decoded
-    gray = np.asarray(Image.fromarray(rgb, "RGB").convert("L"), dtype=np.uint8)
-    turn = _EXIF_TURN.get(_exif_orientation(path))
-    return np.ascontiguousarray(turn(gray)) if turn else gray
+    rgb = load_downsampled(path, size, exif_upright=True)  # DataError naming the file when it cannot be decoded
+    return np.asarray(Image.fromarray(rgb, "RGB").convert("L"), dtype=np.uint8)
 
 
 def read_npy(path: str | os.PathLike, size: int) -> np.ndarray:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
 from idl import io
@@ -116,17 +116,27 @@ def _to_rgb(im: Image.Image, background: tuple[int, int, int], path: Path) -> Im
                         "save it as 8-bit RGB or grayscale, or remove it") from e
 
 
+def _exif_transpose(im: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the turn; the decode checked the rest
+        return im
+
+
 def load_downsampled(
     path: str | os.PathLike,
     size: int,
     *,
     background: Sequence[int] = (255, 255, 255),
     use_draft: bool = True,
+    exif_upright: bool = False,
 ) -> np.ndarray:
     """Read one image as a ``(size, size, 3) uint8`` array (see the module docstring).
 
     ``use_draft=False`` decodes JPEGs at full size first; it exists to check and
     benchmark the draft path, the results differ by a few grey levels at most.
+    ``exif_upright``: turn the picture as its EXIF orientation says (a camera's photo), with
+    Pillow's ``ImageOps.exif_transpose``; a damaged EXIF block leaves it as decoded.
     Raises DataError naming the file when it cannot be decoded completely.
     """
     if int(size) < 1:
@@ -141,6 +151,8 @@ def load_downsampled(
                 # 1/8 while decoding, keeping both sides >= size.
                 im.draft("RGB", (size, size))
             im.load()  # decode now, so truncation is detected here
+            if exif_upright:
+                im = _exif_transpose(im)
             rgb = _to_rgb(im, bg, path)
             w, h = rgb.size
             side = min(w, h)
