@@ -500,7 +500,7 @@ def _draw_scene(rng: np.random.Generator, size: int, max_rotation_deg: float, ma
     light = rng.uniform(0, 2 * math.pi)
     background = _background(rng, size, backgrounds)
     shadow_shift = rng.uniform(0.0, 0.06) * size
-    shadow_blur = rng.uniform(1.0, 0.05 * size)
+    shadow_blur = rng.uniform(1.0, max(1.0, 0.05 * size))  # (below 20 pixels the range was empty)
     shadow_strength = rng.uniform(0.2, 0.6)
     case_gray = rng.uniform(25, 70)
     clock_gain = rng.uniform(0.75, 1.05)
@@ -782,19 +782,28 @@ def render_row(row: int, hour: int, minute: int, seed: int, size: int,
 
 def time_labels(per_minute: int) -> np.ndarray:
     """``[hour, minute]`` rows sorted by time, ``per_minute`` rows per minute (course order)."""
-    minutes = np.repeat(np.arange(MINUTES_PER_DIAL, dtype=np.int64), per_minute)
+    return _labels(np.repeat(np.arange(MINUTES_PER_DIAL, dtype=np.int64), per_minute))
+
+
+def spread_labels(n: int) -> np.ndarray:
+    """``[hour, minute]`` rows of ``n`` times spread evenly over the 12 hours, sorted."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    return _labels(np.arange(n, dtype=np.int64) * MINUTES_PER_DIAL // n)
+
+
+def _labels(minutes: np.ndarray) -> np.ndarray:
     return np.stack([minutes // 60, minutes % 60], axis=1)
 
 
 def _render_rows(job: tuple) -> tuple[int, np.ndarray, np.ndarray, list[Style]]:
-    """Render rows ``start:stop``, their dials' turns and styles; runs in a worker process."""
-    start, stop, per_minute, size, seed, settings = job
-    out = np.empty((stop - start, size, size), dtype=np.uint8)
-    turns = np.empty(stop - start, dtype=np.float32)
+    """Render rows ``start:stop`` (their times given), their dials' turns and styles; runs in a worker process."""
+    start, labels, size, seed, settings = job
+    out = np.empty((len(labels), size, size), dtype=np.uint8)
+    turns = np.empty(len(labels), dtype=np.float32)
     styles = []
-    for i in range(start, stop):
-        hour, minute = divmod(i // per_minute, 60)
-        out[i - start], turns[i - start], look = render_row(i, hour, minute, seed, size, settings)
+    for k, (hour, minute) in enumerate(labels):
+        out[k], turns[k], look = render_row(start + k, int(hour), int(minute), seed, size, settings)
         styles.append(look.style)
     return start, out, turns, styles
 
@@ -809,22 +818,31 @@ def _settings(settings: Settings | None, max_rotation_deg: float, max_tilt_deg: 
     return settings
 
 
-def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | None = None,
+def generate(per_minute: int | None, size: int = 150, seed: int = 0, workers: int | None = None,
              progress: bool = True, max_rotation_deg: float = 180.0,
              max_tilt_deg: float = 50.0, with_turn: bool = False, with_style: bool = False,
-             settings: Settings | None = None, **options) -> tuple[np.ndarray, ...]:
+             settings: Settings | None = None, labels: np.ndarray | None = None,
+             **options) -> tuple[np.ndarray, ...]:
     """Render ``720 * per_minute`` clocks, rows sorted by time like the course data.
 
     ``workers=None`` uses every core, ``workers=1`` renders in this process; the
     images are identical either way. ``max_rotation_deg`` / ``max_tilt_deg`` limit
     the dial's in-plane rotation and perspective tilt (easier variants); the other
     keys of :class:`Settings` (``views``, ``dials``, ...) may be given as keywords too,
-    or all of them at once as ``settings``. ``with_turn`` also returns each dial's turn
-    (float32 degrees clockwise at which its 12 lies, the generator's record that
-    :data:`TURN_FILE` holds); ``with_style`` then each row's :class:`Style` (a list).
+    or all of them at once as ``settings``. ``labels`` (``[hour, minute]`` rows, e.g.
+    :func:`spread_labels`) replaces ``per_minute``'s times. ``with_turn`` also returns
+    each dial's turn (float32 degrees clockwise at which its 12 lies, the generator's
+    record that :data:`TURN_FILE` holds); ``with_style`` then each row's :class:`Style` (a list).
     """
-    if per_minute < 1:
-        raise ValueError(f"per_minute must be at least 1, got {per_minute}")
+    if labels is None:
+        if per_minute is None or per_minute < 1:
+            raise ValueError(f"per_minute must be at least 1, got {per_minute}")
+        labels = time_labels(per_minute)
+    elif per_minute is not None:
+        raise ValueError("give per_minute or labels, not both")
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.ndim != 2 or labels.shape[1] != 2 or len(labels) == 0:
+        raise ValueError(f"labels must be [hour, minute] rows, got shape {labels.shape}")
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels, got {size}")
     if seed < 0:
@@ -832,11 +850,10 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1 (or None for every core), got {workers}")
     settings = _settings(settings, max_rotation_deg, max_tilt_deg, options)
-    labels = time_labels(per_minute)
     n = len(labels)
     workers = min(workers or os.cpu_count() or 1, n)
     chunk = max(1, min(64, math.ceil(n / (workers * 8))))
-    jobs = [(s, min(s + chunk, n), per_minute, size, seed, settings) for s in range(0, n, chunk)]
+    jobs = [(s, labels[s:s + chunk], size, seed, settings) for s in range(0, n, chunk)]
     images = np.empty((n, size, size), dtype=np.uint8)
     turns = np.empty(n, dtype=np.float32)
     styles: list = [None] * n
@@ -860,16 +877,17 @@ def generate(per_minute: int, size: int = 150, seed: int = 0, workers: int | Non
             if pool is not None:
                 pool.terminate()
                 pool.join()
-    out = (images, labels) + ((turns,) if with_turn else ()) + ((styles,) if with_style else ())
-    return out
+    return (images, labels) + ((turns,) if with_turn else ()) + ((styles,) if with_style else ())
 
 
-def write(directory: str | os.PathLike, per_minute: int, size: int = 150, seed: int = 0,
+def write(directory: str | os.PathLike, per_minute: int | None, size: int = 150, seed: int = 0,
           workers: int | None = None, progress: bool = True, max_rotation_deg: float = 180.0,
-          max_tilt_deg: float = 50.0, settings: Settings | None = None, **options) -> None:
-    """Generate a synthetic dataset: ``images.npy``/``labels.npy`` and each dial's turn in :data:`TURN_FILE`."""
+          max_tilt_deg: float = 50.0, settings: Settings | None = None, labels: np.ndarray | None = None,
+          **options) -> None:
+    """Generate a synthetic dataset: ``images.npy``/``labels.npy`` and each dial's turn in :data:`TURN_FILE`
+    (arguments as :func:`generate`'s)."""
     images, labels, turns = generate(per_minute, size=size, seed=seed, workers=workers, progress=progress,
                                      max_rotation_deg=max_rotation_deg, max_tilt_deg=max_tilt_deg, with_turn=True,
-                                     settings=settings, **options)
+                                     settings=settings, labels=labels, **options)
     write_course_data(directory, images, labels)
     save_npy(Path(directory) / TURN_FILE, turns)
