@@ -30,6 +30,7 @@ BASICS_RUNS = sorted(RESOLVED["basics"]["runs"])
 CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
 # every model is scored on generated clocks in a style no training clock has (clock.heldout)
 CLOCK_HELDOUT = RESOLVED["clock"]["heldout"]["images"] is not None
+CLOCK_HELDOUT_MODELS = sorted(RESOLVED["clock"]["heldout"]["models"] or CLOCK_MODELS)
 GEN_DATASETS = RESOLVED["generative"]["datasets"]
 GEN_MODELS = sorted(RESOLVED["generative"]["models"])
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from idl.stage import run
 
-PARAMS = ("seed", "data.clock.synthetic", "clock.heldout")
+PARAMS = ("seed", "data.clock.synthetic", "clock.heldout.images")
 OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
 
 

@@ -1,4 +1,4 @@
-"""Score every trained clock model on the held-out-style clocks: each model's metrics.json and
+"""Score every trained clock model (or those clock.heldout.models names) on the held-out-style clocks: each model's metrics.json and
 predictions.csv as the scoring of a clock.external folder writes them (idl.clock.evaluate), in one
 process (one start-up for every model, which keeps the demo fast), and summary.json."""
 import _bootstrap  # noqa: F401
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from idl.stage import run
 
-PARAMS = ("clock.models",)
+PARAMS = ("clock.models", "clock.heldout.models")
 OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
 
 
@@ -22,7 +22,10 @@ def main(args, p):
     from idl.io import write_json
 
     summary = {}
+    chosen = p["clock.heldout.models"]
     for name, recipe in sorted(p["clock.models"].items()):
+        if chosen is not None and name not in chosen:
+            continue
         metrics = evaluate_clock_model(
             name=name, trained_dir=args.models / name, data_dir=args.data, split_dir=None, model_cfg=recipe,
             metrics_path=args.out / name / "metrics.json", predictions_path=args.out / name / "predictions.csv",

@@ -44,6 +44,9 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
         if data["clock"]["synthetic"]["heldout_style"] is None:
             bad("clock.heldout.images", "the held-out-style clocks need a style: set "
                 "data.clock.synthetic.heldout_style (or images: null)")
+        unknown = [m for m in resolved["clock"]["heldout"]["models"] or [] if m not in resolved["clock"]["models"]]
+        if unknown:
+            bad("clock.heldout.models", f"not in clock.models: {', '.join(unknown)}")
         if HELDOUT_NAME in resolved["clock"]["external"]:
             bad(f"clock.external.{HELDOUT_NAME}", f"the name {HELDOUT_NAME!r} is the held-out-style scores' "
                 "(clock.heldout): choose another")
