@@ -8,7 +8,7 @@ import pytest
 from pipeline import Project
 
 TINY = {"data": {"clock": {"synthetic": {"per_minute": 1, "size": 48}}},
-        "clock": {"train": {"epochs": 1}, "heldout": {"images": 24}}}
+        "clock": {"train": {"epochs": 1}, "heldout": {"images": 24, "models": None}}}  # None: every model
 SCORES = "results/clock/scores/heldout_style"
 
 
