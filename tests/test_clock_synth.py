@@ -230,12 +230,18 @@ def test_each_parameter_changes_the_pictures_and_is_deterministic(change):
     assert all(not np.array_equal(a, b) for a, b in zip(new, other_seed))
 
 
-def test_view_jitter_moves_each_image_off_its_view():
-    still = synth.Settings(views=4, view_jitter=synth.Jitter(0, 0, 0, 0, 0))
-    moved = replace(still, view_jitter=synth.Jitter(turn_deg=5))
+@pytest.mark.parametrize("key, value", [("turn_deg", 5), ("tilt_deg", 5), ("scale", 0.1), ("shift", 0.05),
+                                        ("light", 0.2)])
+def test_each_view_jitter_moves_the_image_off_its_view(key, value):
+    zero = synth.Jitter(0, 0, 0, 0, 0)
+    still = synth.Settings(views=4, view_jitter=zero)
+    moved = replace(still, view_jitter=replace(zero, **{key: value}))
     a = synth.render_row(9, 1, 2, 0, 48, still)
     b = synth.render_row(9, 1, 2, 0, 48, moved)
-    assert not np.array_equal(a[0], b[0]) and 0 < abs((a[1] - b[1] + 180) % 360 - 180) <= 5
+    assert not np.array_equal(a[0], b[0])
+    np.testing.assert_array_equal(b[0], synth.render_row(9, 1, 2, 0, 48, moved)[0])
+    turned = abs((a[1] - b[1] + 180) % 360 - 180)
+    assert (0 < turned <= value) if key == "turn_deg" else turned == 0
 
 
 def test_views_mode_reuses_the_same_view_across_minutes():
