@@ -28,6 +28,9 @@ PREPARED = ["afhq", "pistachio", "tinyhero"]
 CLOCK_MODELS = sorted(RESOLVED["clock"]["models"])
 BASICS_RUNS = sorted(RESOLVED["basics"]["runs"])
 CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
+# every model is scored on generated clocks in a style no training clock has (clock.heldout)
+CLOCK_HELDOUT = RESOLVED["clock"]["heldout"]["images"] is not None
+CLOCK_HELDOUT_MODELS = sorted(RESOLVED["clock"]["heldout"]["models"] or CLOCK_MODELS)
 GEN_DATASETS = RESOLVED["generative"]["datasets"]
 GEN_MODELS = sorted(RESOLVED["generative"]["models"])
 
@@ -51,6 +54,8 @@ def prepared_dir(dataset):
 
 CLOCK_MODEL_DIR = "results/clock/models/{model}"  # {model} is a wildcard
 CLOCK_SCORE_DIR = "results/clock/scores/{external}/{model}"  # a model on an external data folder
+CLOCK_HELDOUT_DATA = "resources/clock_heldout_style"  # generated in the held-out style
+CLOCK_HELDOUT_SCORES = "results/clock/scores/heldout_style"  # <model>/metrics.json, summary.json
 CLOCK_SUMMARY_DIR = "results/clock/summary"
 # the report's Figure 1 (Adam overfitting) and Figure 2 (SGD improving on both sets)
 BASICS_FIGURES = ["cnn_adam_c3_d0", "cnn_sgd_c5_d2"]
@@ -105,7 +110,13 @@ def final_outputs():
         + [prepared_dir(d) for d in PREPARED]
         + [f"{REPORT_DIR}/index.html"]
         + expand(f"{CLOCK_SCORE_DIR}/metrics.json", external=sorted(CLOCK_EXTERNAL), model=CLOCK_MODELS)
+        + heldout_summary()
     )
+
+
+def heldout_summary():
+    """The held-out-style scores' summary, when clock.heldout makes them (else nothing)."""
+    return [f"{CLOCK_HELDOUT_SCORES}/summary.json"] if CLOCK_HELDOUT else []
 
 
 def external_clock_data(wildcards):
@@ -131,11 +142,21 @@ def folder_of_models(wildcards, input):
     return str(Path(input.metrics[0]).parent.parent)
 
 
+def folder_of_trained_models(wildcards, input):
+    """The folder holding every model's results folder (from the trained models' paths)."""
+    return str(Path(input.models[0]).parent.parent)
+
+
+def heldout_option(wildcards, input):
+    """Params function: " --heldout SUMMARY" when the held-out-style scores are made, else nothing at all."""
+    return f" --heldout {input.heldout[0]}" if input.heldout else ""
+
+
 def report_figures():
     return (
         [f"{BASICS_SUMMARY_DIR}/overview.png"]
         + expand(f"{BASICS_RUN_DIR}/learning_curves.png", run=[r for r in BASICS_FIGURES if r in BASICS_RUNS])
-        + ["results/clock/figures/samples.png"]
+        + [f"results/clock/figures/{name}.png" for name in ("samples", "styles", "views")]
         + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("figure3", "error_histograms", "error_by_hour")]
         + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
         + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)

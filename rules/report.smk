@@ -19,6 +19,7 @@ rule report:
         clock_raw=raw_dir("clock"),
         metrics=expand(f"{CLOCK_MODEL_DIR}/metrics.json", model=CLOCK_MODELS),
         clock_summary=f"{CLOCK_SUMMARY_DIR}/summary.json",
+        heldout=heldout_summary(),
         basics_summary=f"{BASICS_SUMMARY_DIR}/summary.json",
         gen_summary=f"{GEN_SUMMARY_DIR}/summary.json",
         gen_figures=expand(f"{GEN_MODEL_DIR}/figures", dataset=GEN_DATASETS, gen=GEN_MODELS),
@@ -33,6 +34,7 @@ rule report:
     params:
         file=PARAMS_FILE,
         out_dir=folder_of_output("html"),
+        heldout=heldout_option,
     conda:
         "../envs/idl.yaml"
     log:
@@ -41,7 +43,7 @@ rule report:
         job_benchmark("report")
     shell:
         "python scripts/report.py --params {params.file} --clock-raw {input.clock_raw} "
-        "--basics-summary {input.basics_summary} --clock-results results/clock --generative-results results/generative --figures {input.figures} --captions {input.captions} --out {params.out_dir} --log {log}"
+        "--basics-summary {input.basics_summary} --clock-results results/clock --generative-results results/generative --figures {input.figures} --captions {input.captions} --out {params.out_dir} --log {log}{params.heldout}"
 
 
 onsuccess:

@@ -25,8 +25,13 @@ def main(args, p):
         from idl.clock import synth
         from idl.io import atomic_dir, write_json
 
+        try:
+            settings = synth.settings_from({k: v for k, v in cfg["synthetic"].items() if k not in ("per_minute", "size")})
+        except ValueError as exc:
+            raise ParamsError(f"data.clock.synthetic: {exc}") from None
         with atomic_dir(args.out) as tmp:
-            synth.write(tmp, seed=p["seed"], **cfg["synthetic"])
+            synth.write(tmp, cfg["synthetic"]["per_minute"], size=cfg["synthetic"]["size"], seed=p["seed"],
+                        settings=settings)
             write_json(tmp / "SOURCE.json", {"name": "clock", "source": "synthetic", "seed": p["seed"], **cfg["synthetic"]})
     else:
         from idl.data import demo_data

@@ -21,6 +21,8 @@ def add_arguments(ap):
     ap.add_argument("--captions", nargs="*", type=Path, default=[],
                     help="caption files (captions/*.rst) of the figures, shared with `snakemake --report`")
     ap.add_argument("--out", required=True, type=Path, help="folder for index.md and index.html")
+    ap.add_argument("--heldout", type=Path, default=None,
+                    help="summary.json of every model's scores on the held-out-style clocks")
     ap.add_argument("--benchmarks", default=Path(BENCHMARK_DIR), type=Path,
                     help="Snakemake's job records (the rules' benchmark: files), read as found, not "
                          f"inputs: DVC runs make none (default: {BENCHMARK_DIR})")
@@ -45,6 +47,7 @@ def main(args, p):
         image_data_cfg={d: p[f"data.{d}"] for d in ("afhq", "pistachio", "tinyhero")},
         captions=args.captions,
         benchmarks=args.benchmarks,
+        heldout=args.heldout,
     )
 
 

@@ -54,6 +54,10 @@ class Project:
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
         if clock_models is not None:  # fewer models: the DAG (and so dvc.yaml) shrinks with them
             params["clock"]["models"] = {m: params["clock"]["models"][m] for m in clock_models}
+            # and the demo's held-out-style scores name only models that are left (none left: all)
+            heldout = params["profiles"]["demo"].get("clock", {}).get("heldout", {})
+            if heldout.get("models"):
+                heldout["models"] = [m for m in heldout["models"] if m in clock_models] or None
         if basics_runs is not None:
             params["basics"]["runs"] = {r: params["basics"]["runs"][r] for r in basics_runs}
         if clock_external is not None:

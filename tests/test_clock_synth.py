@@ -1,5 +1,6 @@
 """The synthetic clock generator: deterministic, complete, and its hands read the label."""
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -173,3 +174,159 @@ def test_knob_values_are_checked():
         synth.generate(1, size=32, max_rotation_deg=200, progress=False)
     with pytest.raises(ValueError, match="max_tilt_deg"):
         synth.generate(1, size=32, max_tilt_deg=90, progress=False)
+
+
+# --- the views mode, styles and extras (issue 17) ---------------------------------------------------
+
+# sha256 (first 16 hex digits) and turn of rows of seed 3 at 40x40, rendered by the generator as it
+# was before views and styles existed (render_clock_turned at commit 10798ff): the hard setting with
+# the classic style must still give these bytes
+BEFORE_STYLES = {0: ("4e0431e6763783f2", 209.5783329831724), 100: ("13e0b475eb942b40", 141.36218181923468),
+                 359: ("d86a546923c66302", 173.2056598437101), 719: ("38d9735b54f4d6a6", 62.53142037008636)}
+
+
+def _sha(image: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(image.tobytes()).hexdigest()[:16]
+
+
+def test_hard_classic_setting_gives_the_bytes_of_the_generator_before_styles():
+    classic = synth.settings_from({"views": None, "dials": ["classic"], "numerals": ["arabic"], "hands": ["classic"],
+                                   "heldout_style": {"dial": "square", "numerals": "roman", "hands": "arrow"}})
+    for row, (digest, turn) in BEFORE_STYLES.items():
+        hour, minute = divmod(row, 60)
+        image, got_turn, look = synth.render_row(row, hour, minute, 3, 40, classic)
+        assert (_sha(image), got_turn) == (digest, turn)
+        assert look.style == synth.Style()
+        assert _sha(synth.render_clock_turned(hour, minute, np.random.default_rng([3, row]), 40)[0]) == digest
+    image, turn = synth.render_clock_turned(7, 41, np.random.default_rng([3, 9]), 40, 45, 10)
+    assert (_sha(image), turn) == ("ee0e1f39028a6e63", 41.760208274627026)
+
+
+BASE = synth.Settings()
+# every style and view parameter, set away from its default
+CHANGES = {
+    "dial thin": {"dials": ("thin",)}, "dial square": {"dials": ("square",)},
+    "numerals roman": {"numerals": ("roman",)}, "numerals segment": {"numerals": ("segment",)},
+    "numerals ticks": {"numerals": ("ticks",)},
+    "hands baton": {"hands": ("baton",)}, "hands arrow": {"hands": ("arrow",)},
+    "second hand": {"second_hand": 1.0}, "blur": {"blur": (1.0, 2.0)}, "jpeg": {"jpeg_quality": (5, 20)},
+    "backgrounds": {"backgrounds": ("plaster",)}, "glare": {"glare": 0.0},
+    "views": {"views": 10},
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_each_parameter_changes_the_pictures_and_is_deterministic(change):
+    settings = replace(BASE, **CHANGES[change])
+    rows = [0, 5, 17]  # several rows: a row without glare would not show the glare knob
+    base = [synth.render_row(r, 2, 10 + r, 4, 48, BASE)[0] for r in rows]
+    new = [synth.render_row(r, 2, 10 + r, 4, 48, settings)[0] for r in rows]
+    again = [synth.render_row(r, 2, 10 + r, 4, 48, settings)[0] for r in rows]
+    assert all(np.array_equal(a, b) for a, b in zip(new, again))
+    assert any(not np.array_equal(a, b) for a, b in zip(base, new))
+    other_seed = [synth.render_row(r, 2, 10 + r, 5, 48, settings)[0] for r in rows]
+    assert all(not np.array_equal(a, b) for a, b in zip(new, other_seed))
+
+
+@pytest.mark.parametrize("key, value", [("turn_deg", 5), ("tilt_deg", 5), ("scale", 0.1), ("shift", 0.05),
+                                        ("light", 0.2)])
+def test_each_view_jitter_moves_the_image_off_its_view(key, value):
+    zero = synth.Jitter(0, 0, 0, 0, 0)
+    still = synth.Settings(views=4, view_jitter=zero)
+    moved = replace(still, view_jitter=replace(zero, **{key: value}))
+    a = synth.render_row(9, 1, 2, 0, 48, still)
+    b = synth.render_row(9, 1, 2, 0, 48, moved)
+    assert not np.array_equal(a[0], b[0])
+    np.testing.assert_array_equal(b[0], synth.render_row(9, 1, 2, 0, 48, moved)[0])
+    turned = abs((a[1] - b[1] + 180) % 360 - 180)
+    assert (0 < turned <= value) if key == "turn_deg" else turned == 0
+
+
+def test_views_mode_reuses_the_same_view_across_minutes():
+    k = 6
+    still = synth.Settings(views=k, view_jitter=synth.Jitter(0, 0, 0, 0, 0))
+    times = synth.spread_labels(60)  # 60 rows, every 12th minute
+    _, _, turns = synth.generate(None, size=24, seed=8, workers=1, progress=False, with_turn=True, settings=still,
+                                 labels=times)
+    # row i is seen in view i % k: without jitter, the same turn to the bit
+    assert len(np.unique(turns)) == k
+    np.testing.assert_array_equal(turns, np.tile(turns[:k], 60 // k))
+    # the same view at another time: the same wall and dial, only the hands and the noise differ
+    a = synth.render_row(1, 3, 0, 8, 48, still)[0].astype(int)
+    b = synth.render_row(1 + k, 9, 30, 8, 48, still)[0].astype(int)
+    hard_b = synth.render_row(1 + k, 9, 30, 8, 48, synth.Settings())[0].astype(int)
+    assert np.median(np.abs(a - b)) < 8 < np.median(np.abs(a - hard_b))
+    # with the default jitter each image stays within its view's turn, give or take the jitter
+    _, _, jittered = synth.generate(None, size=24, seed=8, workers=1, progress=False, with_turn=True,
+                                    views=k, labels=times)
+    off = (jittered - np.tile(turns[:k], 60 // k) + 180) % 360 - 180
+    assert 0 < np.abs(off).max() <= synth.Jitter().turn_deg + 1e-3
+    # the hard setting draws every pose anew
+    _, _, hard = synth.generate(None, size=24, seed=8, workers=1, progress=False, with_turn=True, labels=times)
+    assert len(np.unique(hard)) == 60
+
+
+def test_views_mode_keeps_the_turn_record_and_the_rotation_limit():
+    _, _, turns = synth.generate(1, size=32, seed=2, workers=1, progress=False, with_turn=True, views=5,
+                                 max_rotation_deg=20)
+    signed = (turns + 180) % 360 - 180
+    assert np.abs(signed).max() <= 20 + 1e-4
+    # row i's recorded turn is where render_row draws its 12 (the image and the record agree)
+    _, turn, _ = synth.render_row(7, 0, 7, 2, 32, synth.Settings(views=5, max_rotation_deg=20))
+    assert turn == pytest.approx(turns[7], abs=1e-4)
+
+
+def test_styles_are_drawn_per_row_and_the_heldout_style_never():
+    held = synth.Style("square", "roman", "arrow")
+    settings = synth.Settings(dials=synth.DIALS, numerals=synth.NUMERALS, hands=synth.HANDS, heldout_style=held)
+    assert held not in settings.styles() and len(settings.styles()) == 3 * 4 * 3 - 1
+    _, _, styles = synth.generate(1, size=16, seed=1, workers=2, progress=False, with_style=True, settings=settings)
+    assert held not in styles
+    assert len(set(styles)) == 35  # 720 rows: every other combination shows up
+    again = [synth.render_row(r, 0, r, 1, 16, settings)[2].style for r in (3, 300, 600)]
+    assert again == [styles[3], styles[300], styles[600]]
+
+
+def test_the_pipelines_training_clocks_never_have_the_heldout_style():
+    from idl.params import read_yaml, resolve
+    from pathlib import Path
+
+    raw = read_yaml(Path(__file__).resolve().parents[1] / "params.yaml")
+    for profile in ("paper", "demo"):
+        cfg = resolve({**raw, "profile": profile})["data"]["clock"]["synthetic"]
+        settings = synth.settings_from({k: v for k, v in cfg.items() if k not in ("per_minute", "size")})
+        assert settings.heldout_style is not None and settings.heldout_style not in settings.styles()
+        assert settings.views is not None  # the course-like stand-in
+
+
+@pytest.mark.parametrize("hands", synth.HANDS)
+def test_every_hand_style_points_at_the_labelled_time(hands):
+    for hour, minute in [(3, 40), (9, 17), (6, 33)]:
+        dial = synth.frontal_dial(hour, minute, size=100, style=synth.Style(hands=hands))
+        minute_angle, hour_angle = minute * 6, (hour * 60 + minute) / 2
+        assert _along(dial, minute_angle, 0.72) < 100
+        assert _along(dial, minute_angle + 180, 0.72) > 150
+        assert _along(dial, hour_angle, 0.40) < 100
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"views": 0}, "views"), ({"dials": ["round"]}, "dials"), ({"numerals": "roman"}, "numerals"),
+    ({"blur": [3, 1]}, "blur"), ({"jpeg_quality": [0, 50]}, "jpeg_quality"), ({"second_hand": 2}, "second_hand"),
+    ({"view_jitter": {"turn": 3}}, "view_jitter"), ({"view_jitter": {"tilt_deg": -1}}, "view_jitter.tilt_deg"),
+    ({"heldout_style": {"dial": "classic", "numerals": "arabic", "hands": "classic"}}, "held-out style"),
+    ({"per_minute": 3}, "per_minute"),
+])
+def test_bad_settings_name_the_key(bad, key):
+    with pytest.raises(ValueError, match=key):
+        synth.settings_from(bad)
+
+
+def test_style_and_view_sheets_write_pngs(tmp_path):
+    from idl.clock.styles import write_sheets
+
+    settings = synth.Settings(views=4, heldout_style=synth.Style("thin", "segment", "baton"))
+    write_sheets(settings, 0, 32, tmp_path / "styles.png", tmp_path / "views.png")
+    for name in ("styles.png", "views.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

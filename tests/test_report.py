@@ -18,6 +18,33 @@ def test_generated_clocks_are_named_as_such_and_easier_variants_say_how(tmp_path
     assert "EASIER: rotation within 30 degrees of upright, tilt up to 0 degrees" in sentence
 
 
+def test_the_page_says_which_generator_setting_made_the_clocks(tmp_path):
+    hard, _ = describe_data(_raw(tmp_path, source="synthetic", per_minute=25, size=150, seed=42, views=None))
+    assert "HARD setting" in hard and "the classic clock only" in hard
+    views, _ = describe_data(_raw(tmp_path, source="synthetic", per_minute=25, size=150, seed=42, views=10,
+                                  view_jitter={"turn_deg": 3, "tilt_deg": 1}, dials=["classic", "thin"],
+                                  numerals=["arabic"], hands=["classic"]))
+    assert "course-like: 10 seeded views" in views and "within 3 degrees of turn" in views
+    assert "styles: dials classic, thin" in views and "HARD" not in views
+
+
+def test_heldout_scores_are_tabled_beside_the_test_split(tmp_path):
+    from idl.report import Page, _heldout_section
+
+    data = _raw(tmp_path, source="synthetic", purpose="heldout_style", images=120, views=10,
+                dials=["square"], numerals=["roman"], hands=["arrow"])
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"data": str(data), "models": {
+        "final_nc12": {"accuracy": 0.25, "cse_mean": 101.5, "cse_mean_quarter_turns": 99.0},
+        "regression": {"accuracy": None, "cse_mean": 150.0, "cse_mean_quarter_turns": 140.0}}}))
+    page = Page("t")
+    _heldout_section(page, summary, {"cse_mean": {"final_nc12": 20.25, "regression": 30.0}})
+    text = page.markdown()
+    assert "120 generated clocks in the held-out style `square/roman/arrow`" in text
+    assert "| final_nc12 | 20.2 | 0.250 | 101.5 | 99.0 |" in text
+    assert "| regression | 30.0 | – | 150.0 | 140.0 |" in text
+
+
 def test_real_clock_data_names_its_source(tmp_path):
     sentence, synthetic = describe_data(_raw(tmp_path, source="download", url="https://example.org/a1.zip"))
     assert not synthetic and "https://example.org/a1.zip" in sentence

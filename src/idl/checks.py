@@ -39,6 +39,17 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
             _check(bad, f"data.{name}.checksums.{file}", parse_checksum, checksum)
         if cfg.get("url") is not None:
             _check(bad, f"data.{name}.url", check_url, cfg["url"])
+    _check(bad, "data.clock.synthetic", check_clock_generator, data["clock"]["synthetic"])
+    if resolved["clock"]["heldout"]["images"] is not None:
+        if data["clock"]["synthetic"]["heldout_style"] is None:
+            bad("clock.heldout.images", "the held-out-style clocks need a style: set "
+                "data.clock.synthetic.heldout_style (or images: null)")
+        unknown = [m for m in resolved["clock"]["heldout"]["models"] or [] if m not in resolved["clock"]["models"]]
+        if unknown:
+            bad("clock.heldout.models", f"not in clock.models: {', '.join(unknown)}")
+        if HELDOUT_NAME in resolved["clock"]["external"]:
+            bad(f"clock.external.{HELDOUT_NAME}", f"the name {HELDOUT_NAME!r} is the held-out-style scores' "
+                "(clock.heldout): choose another")
     for name, recipe in sorted(resolved["clock"]["models"].items()):
         _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
     _check(bad, "clock.models", check_init_from, resolved["clock"]["models"])
@@ -51,6 +62,16 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
         _check(bad, f"prepare.{dataset}.size", check_image_side, resolved["prepare"][dataset]["size"])
     if problems:
         raise ParamsError(f"{origin}: invalid parameters:\n" + "\n".join(problems))
+
+
+HELDOUT_NAME = "heldout_style"  # results/clock/scores/<this>/: where the held-out-style scores go
+
+
+def check_clock_generator(cfg: Mapping) -> None:
+    """What the clock generator refuses that the schema cannot say (e.g. blur's low above its high)."""
+    from idl.clock.synth import settings_from
+
+    settings_from({k: v for k, v in cfg.items() if k not in ("per_minute", "size")})
 
 
 def check_url(url: str) -> None:

@@ -106,12 +106,26 @@ def describe_data(raw_dir: Path) -> tuple[str, bool]:
     if src.get("source") == "synthetic":
         return (
             f"generated clocks (`idl.clock.synth`, {src.get('per_minute')} per minute, "
-            f"{src.get('size')}x{src.get('size')} px, seed {src.get('seed')}"
+            f"{src.get('size')}x{src.get('size')} px, seed {src.get('seed')}, {clock_setting(src)}"
             f"{_easier(src)}), NOT the course data",
             True,
         )
     where = src.get("url") or src.get("kaggle") or src.get("local") or "unknown source"
     return f"the course data from `{where}`", False
+
+
+def clock_setting(src: dict) -> str:
+    """Which generator setting made a clock set: course-like views or the hard setting, and its styles."""
+    views = src.get("views")
+    if views is None:
+        text = "HARD setting: every image its own random pose"
+    else:
+        j = src.get("view_jitter") or {}
+        text = (f"course-like: {views} seeded views reused for every minute, each image within "
+                f"{j.get('turn_deg', 2):g} degrees of turn and {j.get('tilt_deg', 2):g} of tilt of its view")
+    styles = [f"{key} {', '.join(src[key])}" for key in ("dials", "numerals", "hands")
+              if key in src and list(src[key]) != [{"dials": "classic", "numerals": "arabic", "hands": "classic"}[key]]]
+    return text + ("; styles: " + "; ".join(styles) if styles else "; the classic clock only")
 
 
 def _easier(src: dict) -> str:
@@ -130,7 +144,7 @@ def _table_from_csv(page: "Page", path: Path) -> None:
 def write_results_page(
     out_dir, clock_raw, clock_results, figures, profile, data_cfg, train_cfg, models,
     basics_summary=None, basics_train=None, generative_results=None, generative_cfg=None, image_data_cfg=None,
-    captions=(), benchmarks=None,
+    captions=(), benchmarks=None, heldout=None,
 ) -> None:
     """``captions``: the caption files of captions/ (those of `snakemake --report`); a figure they
     cover gets its caption from there. ``benchmarks``: the folder of Snakemake's job records
@@ -180,6 +194,9 @@ def write_results_page(
         page.p("How each Table 8 model is built here (where the report is ambiguous, the choice is ours): "
                + " ".join(f"Model {i}: {text}" for i, text in sorted(notes.items())))
 
+    if heldout is not None:
+        _heldout_section(page, Path(heldout), summary)
+
     if generative_results is not None:
         from idl.generative.page import generative_section
 
@@ -194,6 +211,24 @@ def write_results_page(
 
     write_text(out_dir / "index.md", page.markdown())
     write_text(out_dir / "index.html", page.html())
+
+
+def _heldout_section(page: "Page", path: Path, clock_summary: dict) -> None:
+    """Every model on the held-out-style clocks (rule clock_score_heldout) beside its own test split."""
+    scores = _read_json(path)
+    src_file = Path(scores["data"]) / "SOURCE.json"
+    src = _read_json(src_file) if src_file.exists() else {}
+    style = "/".join(src.get(k, ["?"])[0] for k in ("dials", "numerals", "hands"))
+    page.h("Clocks in a style no model was trained on", 3)
+    page.p(f"Every model read {src.get('images', '?')} generated clocks in the held-out style `{style}` "
+           f"(dial/numerals/hands; {clock_setting(src)}), which no training clock is drawn in. Beside: the "
+           "model's mean CSE on its own test split. Generated clocks, not the course's.")
+    test = clock_summary.get("cse_mean", {})
+    page.table(["model", "test split: mean CSE", "held-out style: accuracy", "held-out style: mean CSE",
+                "held-out style: mean CSE read at 4 quarter turns"],
+               [[name, test.get(name), None if m.get("accuracy") is None else f"{m['accuracy']:.3f}", m["cse_mean"],
+                 m.get("cse_mean_quarter_turns")]
+                for name, m in sorted(scores["models"].items())])
 
 
 OWN_RULE = "report"  # the rule that writes this page: Snakemake times it after the page is written
@@ -286,6 +321,8 @@ CAPTION_FILES = [
     ("results/basics/fashion_mnist/cnn_sgd_c5_d2/learning_curves.png", "basics_figure2"),
     ("results/basics/fashion_mnist/{run}/learning_curves.png", "basics_learning_curves"),
     ("results/clock/figures/samples.png", "clock_samples"),
+    ("results/clock/figures/styles.png", "clock_styles"),
+    ("results/clock/figures/views.png", "clock_views"),
     ("results/clock/summary/figure3.png", "clock_figure3"),
     ("results/clock/summary/error_histograms.png", "clock_error_histograms"),
     ("results/clock/summary/error_by_hour.png", "clock_error_by_hour"),

@@ -134,6 +134,7 @@ def evaluate_clock_model(
     The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
     the scores of the same model reading each image at four quarter turns, outputs averaged, and
     the rest is :func:`error_breakdown` (with the dials' turns where the data has them).
+    ``grid_path=None`` draws no grid of test images.
     """
     from idl.clock import recipes
 
@@ -177,7 +178,8 @@ def evaluate_clock_model(
     write_json(metrics_path, metrics)
     with atomic_path(predictions_path) as tmp:
         frame.to_csv(tmp, index=False)
-    prediction_grid(x, true_min, pred["minutes"], grid_path, title=f"{name} on {data_dir}")
+    if grid_path is not None:
+        prediction_grid(x, true_min, pred["minutes"], grid_path, title=f"{name} on {data_dir}")
     acc = "n/a" if metrics.get("accuracy") is None else f"{metrics['accuracy']:.3f}"
     log.info("%s: accuracy %s, mean CSE %.1f min on %d images", name, acc, metrics["cse_mean"], metrics["n"])
     return metrics
