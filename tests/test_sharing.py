@@ -149,9 +149,14 @@ def test_two_queued_experiments_run_at_once_and_one_is_brought_back(made):
         made.run("dvc", "queue", "stop", check=False)  # the workers this test started
     logs = {n: made.run("dvc", "queue", "logs", n, check=False).stdout for n in ("epochs2", "epochs3")}
     assert states == {"epochs2": "Success", "epochs3": "Success"}, logs
+    spans = []
     for log in logs.values():  # each retrained in its own copy, from scratch: no resume state there
         assert "Running stage 'clock_train_final_nc12'" in log and "resuming" not in log, log[-3000:]
         assert "Stage 'clock_split' didn't change" in log, log[-3000:]
+        times = re.findall(r"^(\d\d:\d\d:\d\d) INFO", log, re.M)  # the stages' own log lines
+        spans.append((times[0], times[-1]))
+    (a0, a1), (b0, b1) = spans
+    assert a0 < b1 and b0 < a1, f"the two experiments did not run at once: {spans}"
 
     # dvc exp show: each experiment's parameters, and its CSE, accuracy and the VAE's Fréchet distance
     shown = json.loads(made.run("dvc", "exp", "show", "--json").stdout)
