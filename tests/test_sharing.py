@@ -49,6 +49,25 @@ def sharing(project: Project, *args: str, check=True):
     return project.run(sys.executable, "-m", "idl.sharing", *args, check=check)
 
 
+@pytest.mark.parametrize("model, history", [
+    ("multihead", "docs/results/clock_paper_scale/multihead_history.csv"),
+    ("multihead_angle_upright", "docs/results/clock_paper_scale_cpu/run8_history.csv"),  # its recipe, paper scale
+])
+def test_the_declared_learning_curves_are_columns_the_training_writes(model, history):
+    """idl.dvcgen names each history's curves from the recipe; real histories of these recipes hold them."""
+    from idl.dvcgen import Job, learning_curves
+    from idl.params import read_yaml, resolve
+    from pipeline import ROOT
+
+    job = Job("clock_train", {"model": model}, (), (), "")
+    curves = learning_curves(job, resolve(read_yaml(ROOT / "params.yaml")))
+    header = (ROOT / history).read_text().splitlines()[0].split(",")
+    assert set(curves) <= set(header) and {"hour_accuracy", "val_hour_accuracy", "val_minute_loss"} <= set(curves)
+    plots = yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]
+    declared = [p for p in plots if isinstance(p, dict) and f"/{model}/history.csv" in next(iter(p))]
+    assert [next(iter(p.values()))["y"] for p in declared] == [curves]
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     project = Project(tmp_path_factory.mktemp("first"), tweak_demo=TINY, clock_models=["final_nc12"],
