@@ -131,3 +131,19 @@ class Project:
         """Run `dvc repro`; return the stages that actually ran."""
         out = self.run("dvc", "repro", *args).stdout
         return set(re.findall(r"Running stage '([^']+)'", out))
+
+
+def output_files(project: Project, stages=None) -> dict[str, bytes]:
+    """Every file the DVC stages (all, or these) output, folders walked, with its bytes; Snakemake's
+    folder markers (.snakemake_timestamp: not data, ignored by DVC) left out."""
+    from idl.workflow import dvc_stage_outputs
+
+    outputs = dvc_stage_outputs(project.path / "dvc.yaml")
+    found = {}
+    for stage in outputs if stages is None else stages:
+        for out in outputs[stage]:
+            p = project.path / out
+            for f in [p] if p.is_file() else sorted(p.rglob("*")):
+                if f.is_file() and f.name != ".snakemake_timestamp":
+                    found[str(f.relative_to(project.path))] = f.read_bytes()
+    return found

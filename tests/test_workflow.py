@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from pipeline import ROOT, Project, env
+from pipeline import ROOT, Project, env, output_files
 
 pytestmark = pytest.mark.slow
 
@@ -145,6 +145,28 @@ def test_snakemake_run_is_recorded_in_dvc(snakemade):
     timing = page.split("## Where the time went", 1)[1]
     rows = [line for line in timing.splitlines() if line.startswith("| ") and not line.startswith("| rule |")]
     assert "stages recorded" in timing and len(rows) >= 1, timing
+
+
+def test_a_fresh_clone_pulls_the_whole_run_and_neither_engine_has_anything_to_do(snakemade, tmp_path):
+    """Before the tests below change the run: pushed to a folder remote (a cluster's shared disk),
+    pulled into a fresh clone with `./run pull` (idl.sharing), which DVC writes in its own order,
+    with its own file times (docs/sharing.md)."""
+    p = snakemade
+    store = tmp_path / "store"
+    p.run("dvc", "remote", "add", "--local", "--default", "shared", str(store))
+    p.run("dvc", "push")
+    clone = p.clone(tmp_path / "clone")
+    (clone.path / "dvc.lock").write_bytes((p.path / "dvc.lock").read_bytes())  # as the first user commits it
+    clone.run("git", "add", "dvc.lock")
+    clone.run("git", "commit", "-qm", "the run")
+    clone.run("dvc", "remote", "add", "--default", "shared", str(store))  # the README's one command
+    clone.run(sys.executable, "-m", "idl.sharing", "pull")
+    assert clone.snakemake_planned() == set()
+    assert clone.dvc_status() == {}
+    ours, theirs = output_files(clone), output_files(p)
+    assert set(ours) == set(theirs) and "results/report/index.html" in ours
+    assert {"results/clock/models/final_nc12/model.keras", "results/clock/models/final_nc12/metrics.json"} < set(ours)
+    assert [f for f in sorted(ours) if ours[f] != theirs[f]] == []
 
 
 def test_param_change_reruns_exactly_its_readers_with_either_engine(snakemade):

@@ -133,8 +133,41 @@ def check_benchmark(job: Job) -> None:
                          f"in rules/, wildcards in the order of its output), not {job.benchmark!r}")
 
 
+#: What a generative model's history holds besides its total loss (idl.models.generative's trackers).
+GENERATIVE_CURVES = {
+    "cae": ["loss", "val_loss"],
+    "vae": ["loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss", "val_kl_loss"],
+    "gan": ["loss", "d_loss", "g_loss"],  # no held-out loss (idl.generative.train)
+}
+
+
+def learning_curves(job: Job, resolved) -> list[str]:
+    """The columns of a training stage's ``history.csv`` that `dvc plots` draws against the epoch:
+    the accuracies the model logs (Task 1, the clock classifiers and the hour head of the multi-head
+    readers) and its losses, per head, on training and validation data. The clock models log no
+    common-sense error per epoch; their minute head's loss is its mean absolute error in minutes."""
+    if job.rule in ("basics_train", "basics_cifar"):
+        return ["accuracy", "val_accuracy", "loss", "val_loss"]
+    if job.rule == "gen_train":
+        return GENERATIVE_CURVES[resolved["generative"]["models"][job.wildcards["gen"]]["kind"]]
+    if job.rule == "clock_train":
+        from idl.clock.recipes import Recipe, compile_kwargs
+
+        kw = compile_kwargs(Recipe.from_params(resolved["clock"]["models"][job.wildcards["model"]]))
+        if isinstance(kw["loss"], str):  # one head: Keras names its logs after the loss and metrics alone
+            train = [*(kw["metrics"] or []), "loss"]
+        else:
+            train = [f"{head}_{m}" for head, names in kw["metrics"].items() for m in names]
+            train += ["loss", *(f"{head}_loss" for head in kw["loss"])]
+        return train + [f"val_{c}" for c in train]
+    raise ValueError(f"rule {job.rule} writes a history.csv, but idl.dvcgen does not know its columns")
+
+
 def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
+    from idl.params import resolve
     from idl.workflow import stage_param_keys
+
+    resolved = resolve(config)
 
     stages: dict[str, dict] = {}
     metrics: list[str] = []
@@ -157,11 +190,13 @@ def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
         if outs:
             stage["outs"] = outs
         if metric_paths:
-            stage["metrics"] = [{p: {"cache": False}} for p in metric_paths]
+            # in DVC's cache like every output (results/ is not in git): `dvc push` shares them, a
+            # fresh clone's `dvc pull` gets them, and `dvc exp show` reads each experiment's
+            stage["metrics"] = metric_paths
             metrics += metric_paths
         for p in outs:
             if p.endswith("history.csv"):
-                plots.append({p: {"x": "epoch", "y": ["loss", "val_loss"]}})
+                plots.append({p: {"x": "epoch", "y": learning_curves(job, resolved)}})
             elif p.endswith(".png"):
                 plots.append(p)
         stages[job.name] = stage
