@@ -125,3 +125,13 @@ def test_an_empty_or_cut_short_record_is_left_out(tmp_path):
     _record(tmp_path, "clock_samples", "clock_samples")  # the header alone
     _record(tmp_path, "report", "report", (2.5, "0:00:02", 100, 1, 1, 1, 1, 1, 1, 1))
     assert [j["rule"] for j in read_benchmarks(tmp_path)] == ["report"]
+
+
+def test_the_clock_budget_names_a_wall_clock_limit_and_no_early_stopping():
+    from idl.report import clock_budget
+
+    train = {"epochs": 200, "batch_size": 32, "learning_rate": 2e-4, "lr_halving_epochs": 20, "patience": 5,
+             "max_minutes": None}
+    assert "patience 5" in clock_budget(train) and "minutes" not in clock_budget(train)
+    capped = clock_budget({**train, "patience": None, "max_minutes": 15})
+    assert "no early stopping" in capped and "past 15 minutes of training" in capped

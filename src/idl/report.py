@@ -99,6 +99,19 @@ def _read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def clock_budget(train_cfg: dict) -> str:
+    """The clock models' training budget (``clock.train``) as a sentence for the results page."""
+    return (
+        f"Budget: up to {train_cfg['epochs']} epochs, batch {train_cfg['batch_size']}, Nadam at "
+        f"{train_cfg['learning_rate']:g} halving every {train_cfg['lr_halving_epochs']:g} epochs, "
+        + (f"early stopping on the training loss with patience {train_cfg['patience']}" if train_cfg.get("patience")
+           else "no early stopping")
+        + (f", and each model stopped after the first epoch past {train_cfg['max_minutes']:g} minutes of training"
+           if train_cfg.get("max_minutes") else "")
+        + " (models may set their own batch size and halving period, as Table 8's do)."
+    )
+
+
 def describe_data(raw_dir: Path) -> tuple[str, bool]:
     """A sentence on where the clock data came from, and whether it is synthetic."""
     src_file = Path(raw_dir) / "SOURCE.json"
@@ -169,12 +182,7 @@ def write_results_page(
 
     page.h("Task 2: telling the time")
     page.p(f"Data: {data_sentence}. Scores are on the held-out test split, never seen in training.")
-    budget = (
-        f"Budget: up to {train_cfg['epochs']} epochs, batch {train_cfg['batch_size']}, Nadam at "
-        f"{train_cfg['learning_rate']:g} halving every {train_cfg['lr_halving_epochs']:g} epochs, early stopping "
-        f"on the training loss with patience {train_cfg['patience']} (models may set their own batch size "
-        "and halving period, as Table 8's do)."
-    )
+    budget = clock_budget(train_cfg)
     page.p(budget + (" Synthetic data: not comparable with the report's numbers." if synthetic else ""))
     page.p("CSE: common-sense error, the shorter way round the dial in minutes. A class is read back as the "
            "centre of its interval, so n_c = 12 cannot go below a mean of 15 minutes. \"Read at 4 quarter "
