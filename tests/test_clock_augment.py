@@ -126,3 +126,15 @@ def test_an_upright_recipe_trains_on_turned_pictures_through_the_training_entry_
     assert (tmp_path / "out" / "model.keras").exists()
     n_train = len(np.load(tmp_path / "split" / "train.npy"))
     assert made == [(n_train, 8, recipes.TURN)]  # the training rows, turned with their turn targets
+
+    # each epoch logs the validation clocks' mean common-sense error, read as the evaluate stage reads
+    # them: the last epoch's is the saved model's
+    import keras
+
+    from idl.clock.labels import cse_minutes, to_minutes
+
+    model = keras.saving.load_model(tmp_path / "out" / "model.keras")
+    va = np.load(tmp_path / "split" / "val.npy")
+    read = recipes.predict(recipes.Recipe.from_params(recipe), model, np.load(tmp_path / "course" / "images.npy")[va])
+    assert history["val_cse"].iloc[-1] == pytest.approx(cse_minutes(to_minutes(labels[va]), read["minutes"]).mean())
+    assert (history["val_cse"] >= 0).all() and (history["val_cse"] <= 360).all()

@@ -144,8 +144,8 @@ GENERATIVE_CURVES = {
 def learning_curves(job: Job, resolved) -> list[str]:
     """The columns of a training stage's ``history.csv`` that `dvc plots` draws against the epoch:
     the accuracies the model logs (Task 1, the clock classifiers and the hour head of the multi-head
-    readers) and its losses, per head, on training and validation data. The clock models log no
-    common-sense error per epoch; their minute head's loss is its mean absolute error in minutes."""
+    readers) and its losses, per head, on training and validation data; the clock models also their
+    mean common-sense error on the validation clocks (``val_cse``, minutes)."""
     if job.rule in ("basics_train", "basics_cifar"):
         return ["accuracy", "val_accuracy", "loss", "val_loss"]
     if job.rule == "gen_train":
@@ -159,7 +159,7 @@ def learning_curves(job: Job, resolved) -> list[str]:
         else:
             train = [f"{head}_{m}" for head, names in kw["metrics"].items() for m in names]
             train += ["loss", *(f"{head}_loss" for head in kw["loss"])]
-        return train + [f"val_{c}" for c in train]
+        return train + [f"val_{c}" for c in train] + ["val_cse"]
     raise ValueError(f"rule {job.rule} writes a history.csv, but idl.dvcgen does not know its columns")
 
 

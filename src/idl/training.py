@@ -270,7 +270,8 @@ def _ordered_columns(columns) -> list[str]:
 # ---------------------------------------------------------------------- callbacks
 
 class _EpochLog(keras.callbacks.Callback):
-    """Adds the learning rate at the start of each epoch to its logs; notes the last epoch.
+    """Adds the learning rate at the start of each epoch, and ``epoch_metrics(model)``, to its logs;
+    notes the last epoch.
 
     The last epoch lets train() drop history rows a killed earlier attempt wrote
     beyond the point where the resumed run ended.
@@ -278,12 +279,18 @@ class _EpochLog(keras.callbacks.Callback):
 
     last_epoch: int | None = None
 
+    def __init__(self, epoch_metrics=None):
+        super().__init__()
+        self._epoch_metrics = epoch_metrics
+
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = self._lr
+            if self._epoch_metrics is not None:
+                logs.update({k: float(v) for k, v in self._epoch_metrics(self.model).items()})
         self.last_epoch = int(epoch)
 
 
@@ -440,6 +447,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     compile_model: Callable[[keras.Model, int], None] | None = None,
     init_from: str | Path | None = None,
+    epoch_metrics: Callable[[keras.Model], dict] | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` the report's way, as ``settings`` say; write ``model.keras`` and ``history.csv``.
 
@@ -455,6 +463,8 @@ def train(
     ``init_from``: a saved model (``.keras``) whose weights the new model starts from, layer by
     layer where names and shapes match (:func:`init_weights`); the optimizer and its schedule
     start fresh.
+    ``epoch_metrics(model)``: more scores after each epoch, ``{name: value}``, logged with Keras'
+    own (the clock models' common-sense error on the validation set).
     Returns the history, one row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
     """
     out_dir, state_dir = Path(out_dir), Path(state_dir)
@@ -489,6 +499,7 @@ def train(
         "compile": _describe(compile_model),
         "model": model_fingerprint(model), "backend": keras.backend.backend(),
         "init_from": started_from,
+        "epoch_metrics": _describe(epoch_metrics),
         "data": {name: describe_data(a) for name, a in
                  (("x_train", x_train), ("y_train", y_train), ("x_val", x_val), ("y_val", y_val))},
     }
@@ -509,7 +520,7 @@ def train(
         model.load_weights(state_dir / _LAST)
         last_epoch = json.loads((state_dir / _DONE).read_text())["last_epoch"]
     else:
-        epoch_log = _EpochLog()
+        epoch_log = _EpochLog(epoch_metrics)
         cbs: list[keras.callbacks.Callback] = [
             # a PyDataset's own callbacks (a curriculum's) first: what they log reaches the history
             *(getattr(x_train, "callbacks", []) if _is_py_dataset(x_train) else []),

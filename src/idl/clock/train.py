@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from idl.clock.course_data import TURN_FILE, load_course_data, load_dial_turn, load_with_split
+from idl.clock.labels import cse_minutes, to_minutes
 from idl.clock.recipes import Recipe
 from idl.errors import DataError
 
@@ -132,11 +133,18 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
             recipes.freeze_orientation(model)
         return model
 
+    val_images, val_minutes = np.asarray(images[va]), to_minutes(labels[va])
+
+    def val_cse(model) -> dict:
+        """The mean common-sense error on the validation clocks, read as the evaluate stage reads them."""
+        return {"val_cse": cse_minutes(val_minutes, recipes.predict(recipe, model, val_images)["minutes"]).mean()}
+
     return train(
         build,
         x_train, y_train, x[va], _take(y, va), settings,
         out_dir=out_dir,
         state_dir=state_dir,
         init_from=init_from,
+        epoch_metrics=val_cse,
         **recipes.compile_kwargs(recipe, turn_record),
     )
