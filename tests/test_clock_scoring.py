@@ -115,3 +115,21 @@ def test_failed_figure_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         figures.error_histograms({"m": np.array([1.0, 2.0])}, tmp_path / "hist.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_clock_learning_curves_get_a_cse_panel_when_the_history_has_one(tmp_path):
+    import pandas as pd
+
+    from idl.clock.evaluate import curve_metrics
+    from idl.plots import learning_curves
+
+    history = pd.DataFrame({"epoch": [0, 1], "loss": [2.0, 1.5], "val_loss": [2.1, 1.7], "hour_accuracy": [0.1, 0.3],
+                            "val_hour_accuracy": [0.1, 0.2], "val_cse": [170.0, 120.0]})
+    older = history.drop(columns="val_cse")  # histories from before val_cse was logged
+    assert curve_metrics(history.columns) == ["loss", "hour_accuracy", "cse"]
+    assert curve_metrics(older.columns) == ["loss", "hour_accuracy"]
+    learning_curves(history, tmp_path / "with.png", "m", curve_metrics(history.columns))
+    learning_curves(older, tmp_path / "without.png", "m", curve_metrics(older.columns))
+    # a third panel
+    with_cse, without = (Image.open(tmp_path / f).size[0] for f in ("with.png", "without.png"))
+    assert with_cse > 1.3 * without

@@ -70,9 +70,10 @@ def evaluate_classifier(model, images: np.ndarray, labels: np.ndarray, n_classes
 
 
 def curve_metrics(columns) -> list[str]:
-    """Loss and every accuracy a history has (``accuracy``, ``hour_accuracy``, ...)."""
+    """Loss, every accuracy a history has (``accuracy``, ``hour_accuracy``, ...) and the validation
+    CSE (``val_cse``: the panel "cse", validation only) where it has one."""
     acc = [c for c in columns if c.endswith("accuracy") and not c.startswith("val_")]
-    return ["loss"] + acc
+    return ["loss"] + acc + (["cse"] if "val_cse" in columns else [])
 
 
 def score_quarter_turns(recipe: Recipe, model, images: np.ndarray, true_minutes, true_classes,
