@@ -4,6 +4,8 @@ import pytest
 
 from idl import locks
 from idl.dvcgen import Job, stages_from_jobs
+from idl.params import read_yaml
+from pipeline import ROOT
 from idl.records import BENCHMARK_DIR, benchmark_file, forget_stale_benchmark
 
 RECORD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n1.0\t0:00:01\t1\t1\t1\t1\t1\t1\t1\t1\n"
@@ -45,4 +47,4 @@ def test_dvcgen_refuses_a_job_without_its_record_named_after_its_stage():
                shellcmd="python scripts/gen_train.py")
     for wrong in (None, "logs/benchmarks/gen_train/vae_tinyhero.tsv"):
         with pytest.raises(ValueError, match="gen_train_tinyhero_vae.tsv"):
-            stages_from_jobs([Job(**job, benchmark=wrong)], {})
+            stages_from_jobs([Job(**job, benchmark=wrong)], read_yaml(ROOT / "params.yaml"))
