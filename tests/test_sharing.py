@@ -191,7 +191,7 @@ def test_two_queued_experiments_run_at_once_and_one_is_brought_back(made):
         fd = data["metrics"]["results/generative/summary/summary.json"]["data"]["tinyhero/vae"]
         assert "samples_frechet" in fd
 
-    # dvc plots diff: the two learning curves side by side, accuracy as well as loss
+    # dvc plots diff: the two learning curves side by side, accuracy and the validation CSE as well as loss
     history = "results/clock/models/final_nc12/history.csv"
     plots = json.loads(made.run("dvc", "plots", "diff", "epochs2", "epochs3", "--json", "--targets",
                                 history).stdout)["data"]
@@ -199,7 +199,7 @@ def test_two_queued_experiments_run_at_once_and_one_is_brought_back(made):
     assert set(drawn["revisions"]) == {row["rev"] for row in drawn["content"]["data"]["values"]} == {
         "epochs2", "epochs3"}
     curves = drawn["content"]["encoding"]["strokeDash"]["scale"]["domain"]
-    assert set(curves) == {"accuracy", "val_accuracy", "loss", "val_loss"}
+    assert set(curves) == {"accuracy", "val_accuracy", "loss", "val_loss", "val_cse"}
 
     # one brought back into the workspace: both engines agree it is up to date
     applied = made.run("dvc", "exp", "apply", "epochs3", check=False)
