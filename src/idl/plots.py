@@ -99,17 +99,21 @@ def compare_curves(histories: Mapping[str, pd.DataFrame], path: str | Path, titl
 
 
 def image_rows(rows: Mapping[str, "np.ndarray"], path: str | Path, title: str | None = None,
-               cell: float = 1.1) -> None:
+               cell: float = 1.1, captions: Mapping[str, Sequence[str]] | None = None) -> None:
     """Rows of images, each row labelled on its left (originals over reconstructions, samples,
-    interpolation strips), saved as PNG. Images are float in [0, 1] or uint8, (n, h, w, c);
-    nearest-neighbour display keeps 32x32 pixels honest."""
+    interpolation strips, the clock generator's styles), saved as PNG; ``captions`` puts a line of
+    text over each image of a row. Images are float in [0, 1] or uint8, (n, h, w, c) or (n, h, w)
+    for grey; grey is shown on a fixed black-to-white scale, and nearest-neighbour display keeps
+    32x32 pixels honest."""
     import numpy as np
 
-    rows = {label: np.asarray(images) for label, images in rows.items()}
+    rows = {label: list(images) for label, images in rows.items()}
+    captions = captions or {}
     if not rows or any(len(images) == 0 for images in rows.values()):
         raise ValueError(f"image_rows {path}: every row needs at least one image")
     n_cols = max(len(images) for images in rows.values())
-    fig = Figure(figsize=(cell * n_cols + 0.6, cell * len(rows) + (0.4 if title else 0.1)))
+    fig = Figure(figsize=(cell * n_cols + 0.6, cell * len(rows) + (0.4 if title else 0.1)
+                          + (0.2 * len(rows) if captions else 0)))
     axes = fig.subplots(len(rows), n_cols, squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
         for c in range(n_cols):
@@ -119,12 +123,17 @@ def image_rows(rows: Mapping[str, "np.ndarray"], path: str | Path, title: str | 
             if c >= len(images):
                 ax.set_axis_off()
                 continue
-            image = images[c]
+            image = np.asarray(images[c])
+            top = 255 if image.dtype == np.uint8 else 1.0
             if image.dtype != np.uint8:
                 image = np.clip(image, 0.0, 1.0)
-            ax.imshow(image.squeeze(), interpolation="nearest", cmap="gray" if image.shape[-1] == 1 else None)
+            grey = image.ndim == 2 or image.shape[-1] == 1
+            ax.imshow(image.squeeze(), interpolation="nearest",
+                      **({"cmap": "gray", "vmin": 0, "vmax": top} if grey else {}))
             for side in ax.spines.values():
                 side.set_visible(False)
+            if c < len(captions.get(label, ())):
+                ax.set_title(captions[label][c], fontsize=7)
         axes[r, 0].set_ylabel(label, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)

@@ -159,29 +159,3 @@ def error_by_hour(by_hour: dict[str, list], path: str | os.PathLike, title: str 
     ax.set_title(title or "Mean common-sense error by true hour")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
-
-
-def labelled_rows(rows: list[tuple[str, list[tuple[np.ndarray, str]]]], path: str | os.PathLike,
-                  title: str | None = None) -> None:
-    """A PNG of image rows, each with a name on its left and a caption over every image."""
-    if not rows or not all(cells for _, cells in rows):
-        raise ValueError("no images to show")
-    cols = max(len(cells) for _, cells in rows)
-    fig = Figure(figsize=(1.5 * cols + 1.3, 1.7 * len(rows) + (0.4 if title else 0)), dpi=100)
-    axes = fig.subplots(len(rows), cols, squeeze=False)
-    for r, (name, cells) in enumerate(rows):
-        for c in range(cols):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c >= len(cells):
-                ax.set_axis_off()
-                continue
-            image, caption = cells[c]
-            ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-            ax.set_title(caption, fontsize=7)
-        axes[r, 0].set_ylabel(name, fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)

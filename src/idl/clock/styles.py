@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from idl.clock import synth
-from idl.clock.figures import labelled_rows
+from idl.plots import image_rows
 
 SHOWN_TIME = (10, 8)  # the classic display time: both hands clear of each other and of the 12
 
@@ -69,13 +69,18 @@ def view_rows(settings: synth.Settings, seed: int, size: int, n: int = 8) -> lis
     ]
 
 
+def _sheet(rows: list, path: str | os.PathLike, title: str) -> None:
+    image_rows({name: [image for image, _ in cells] for name, cells in rows}, path, title, cell=1.5,
+               captions={name: [caption for _, caption in cells] for name, cells in rows})
+
+
 def write_sheets(settings: synth.Settings, seed: int, size: int, styles_path: str | os.PathLike,
                  views_path: str | os.PathLike) -> None:
     """The style sheet and the views sheet as PNGs."""
-    labelled_rows(style_rows(settings, seed, size), styles_path,
-                  title="clock styles: each row changes one thing from the classic look")
+    _sheet(style_rows(settings, seed, size), styles_path,
+           "clock styles: each row changes one thing from the classic look")
     jitter = settings.view_jitter
-    labelled_rows(view_rows(settings, seed, size), views_path,
-                  title=f"views mode ({settings.views or 10} views, jitter: turn {jitter.turn_deg:g} deg, tilt "
-                        f"{jitter.tilt_deg:g} deg, scale {jitter.scale:g}, shift {jitter.shift:g}, light "
-                        f"{jitter.light:g}) against the hard setting")
+    _sheet(view_rows(settings, seed, size), views_path,
+           f"views mode ({settings.views or 10} views, jitter: turn {jitter.turn_deg:g} deg, tilt "
+           f"{jitter.tilt_deg:g} deg, scale {jitter.scale:g}, shift {jitter.shift:g}, light "
+           f"{jitter.light:g}) against the hard setting")
