@@ -18,7 +18,8 @@ from idl.clock.curriculum import (
 )
 from idl.clock.train import curriculum_images
 from idl.errors import DataError
-from idl.training import TrainSettings, read_history, train
+from idl.io import read_history
+from idl.training import TrainSettings, train
 
 from test_training import Interrupt, Recorder, tiny_model
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from keras_layers import layer_rows
 
-from idl.models.clock import build_from_spec, clock_classifier, prepare_images
+from idl.models.clock import clock_classifier, prepare_images
+from idl.models.layers import build_from_spec
 from idl.models.specs import FIDUCIAL_CLASSIFIER, FINAL_CLASSIFIER, FINAL_REGRESSOR, spec_rows
 
 

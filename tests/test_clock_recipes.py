@@ -8,9 +8,9 @@ import pytest
 
 from idl.clock import recipes
 from idl.clock.labels import cse_minutes, from_minutes, to_minutes
+from idl.clock.tables import TABLE8_NOTES
 from idl.clock.recipes import (
     KINDS,
-    TABLE8_NOTES,
     Recipe,
     build_model,
     compile_kwargs,

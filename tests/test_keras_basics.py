@@ -11,8 +11,8 @@ from idl.basics.rank import read_ranking, rank_runs, write_ranking
 from idl.basics.summary import table3, table4, table5
 from idl.data.splits import split_indices
 from idl.errors import DataError
+from idl.basics import CONV3_NOTE
 from idl.models.keras_basics import (
-    CONV3_NOTE,
     build_basics_model,
     build_run_model,
     cnn_spec,

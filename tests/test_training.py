@@ -10,7 +10,8 @@ import pytest
 import idl.training
 from idl.clock.evaluate import class_targets, evaluate_classifier
 from idl.plots import compare_curves, learning_curves
-from idl.training import TrainSettings, read_history, train
+from idl.io import read_history
+from idl.training import TrainSettings, train
 
 RNG = np.random.default_rng(0)
 X = RNG.integers(0, 256, (64, 8, 8, 1), dtype=np.uint8)

@@ -225,9 +225,10 @@ CODE_EDITS = {
     "src/idl/clock/evaluate.py": CLOCK_EVALUATE,
     "src/idl/generative/scores.py": {"gen_evaluate_tinyhero_vae"},
     "src/idl/models/generative.py": {"gen_train_tinyhero_vae", "gen_evaluate_tinyhero_vae"},
-    # every stage that draws a figure with it, and no training stage: each task draws its learning
-    # curves when it evaluates or summarises, not when it trains
-    "src/idl/plots.py": CLOCK_EVALUATE | {"basics_summary", "gen_evaluate_tinyhero_vae", "gen_summary"},
+    # every stage that draws a figure with it (the clock style sheets too), and no training stage:
+    # each task draws its learning curves when it evaluates or summarises, not when it trains
+    "src/idl/plots.py": CLOCK_EVALUATE | {"basics_summary", "gen_evaluate_tinyhero_vae", "gen_summary",
+                                          "clock_samples"},
     # the download code is not the demo's: its generated data stays as it is
     "src/idl/data/acquire.py": set(),
 }

@@ -25,9 +25,12 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +182,35 @@ def sha256_file(path: str | os.PathLike) -> str:
 
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def read_history(path: str | os.PathLike) -> "pd.DataFrame":
+    """A history CSV with exactly one row per epoch (the last written wins).
+
+    A resumed run may repeat the epoch it was killed in; its rerun is the one kept.
+    Empty ``val_*`` columns are dropped: Keras' CSVLogger adds them (even
+    ``val_learning_rate``) to runs without validation data, such as the GAN's.
+    """
+    import pandas as pd  # not at the top: most stages never read a history
+
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # created by a run killed in its first epoch
+        return pd.DataFrame({"epoch": pd.Series(dtype=int)})
+    if df.empty:
+        return df
+    df = df.drop(columns=[c for c in df.columns if c.startswith("val_") and df[c].isna().all()])
+    df = df.drop_duplicates(subset="epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+    df["epoch"] = df["epoch"].astype(int)
+    return df[_ordered_columns(df.columns)]
+
+
+def _ordered_columns(columns) -> list[str]:
+    """epoch, loss, other training metrics, their val_ twins, learning_rate, the rest."""
+    cols = [c for c in columns if c != "epoch"]
+    train = [c for c in cols if not c.startswith("val_") and c != "learning_rate"]
+    train = [c for c in train if c == "loss"] + [c for c in train if c != "loss"]
+    val = [f"val_{c}" for c in train if f"val_{c}" in cols]
+    rest = [c for c in cols if c not in train and c not in val and c != "learning_rate"]
+    lr = ["learning_rate"] if "learning_rate" in cols else []
+    return ["epoch", *train, *val, *lr, *rest]

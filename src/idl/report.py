@@ -295,7 +295,7 @@ def _hms(seconds: float) -> str:
 
 
 def _basics_section(page: "Page", summary_path: Path, train_cfg: dict, profile: str) -> None:
-    from idl.models.keras_basics import CONV3_NOTE
+    from idl.basics import CONV3_NOTE
 
     summary = _read_json(summary_path)
     tables = summary_path.parent
@@ -316,7 +316,7 @@ def _basics_section(page: "Page", summary_path: Path, train_cfg: dict, profile: 
 
 
 def _table8_notes() -> dict:
-    from idl.clock.recipes import TABLE8_NOTES
+    from idl.clock.tables import TABLE8_NOTES
 
     return dict(TABLE8_NOTES)
 

@@ -49,7 +49,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from idl.io import atomic_path, sha256_file, write_json
+from idl.io import atomic_path, read_history, sha256_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -236,36 +236,6 @@ def model_fingerprint(model: keras.Model) -> str:
 
 
 # ------------------------------------------------------------------------ history
-
-def read_history(path: str | Path) -> pd.DataFrame:
-    """A history CSV with exactly one row per epoch (the last written wins).
-
-    A resumed run may repeat the epoch it was killed in; its rerun is the one kept.
-    Empty ``val_*`` columns are dropped: Keras' CSVLogger adds them (even
-    ``val_learning_rate``) to runs without validation data, such as the GAN's.
-    """
-    try:
-        df = pd.read_csv(path)
-    except pd.errors.EmptyDataError:  # created by a run killed in its first epoch
-        return pd.DataFrame({"epoch": pd.Series(dtype=int)})
-    if df.empty:
-        return df
-    df = df.drop(columns=[c for c in df.columns if c.startswith("val_") and df[c].isna().all()])
-    df = df.drop_duplicates(subset="epoch", keep="last").sort_values("epoch").reset_index(drop=True)
-    df["epoch"] = df["epoch"].astype(int)
-    return df[_ordered_columns(df.columns)]
-
-
-def _ordered_columns(columns) -> list[str]:
-    """epoch, loss, other training metrics, their val_ twins, learning_rate, the rest."""
-    cols = [c for c in columns if c != "epoch"]
-    train = [c for c in cols if not c.startswith("val_") and c != "learning_rate"]
-    train = [c for c in train if c == "loss"] + [c for c in train if c != "loss"]
-    val = [f"val_{c}" for c in train if f"val_{c}" in cols]
-    rest = [c for c in cols if c not in train and c not in val and c != "learning_rate"]
-    lr = ["learning_rate"] if "learning_rate" in cols else []
-    return ["epoch", *train, *val, *lr, *rest]
-
 
 # ---------------------------------------------------------------------- callbacks
 

@@ -199,7 +199,7 @@ def curriculum_dataset(images: Mapping[int, np.ndarray], y, batch_size: int, cur
     def resume(epoch):
         # a resumed run starts past the epoch the data is at: replay the finished epochs
         if history_path is not None:
-            from idl.training import read_history
+            from idl.io import read_history
 
             past = read_history(history_path)
             state.replay(epoch_accuracy(r) for r in past[past["epoch"] < epoch].to_dict("records"))

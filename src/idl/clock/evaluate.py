@@ -168,7 +168,7 @@ def evaluate_clock_model(
     frame.insert(0, "source_row", rows)
     if curves_path is not None:
         from idl.plots import learning_curves
-        from idl.training import read_history
+        from idl.io import read_history
 
         history = read_history(trained_dir / "history.csv")
         metrics["epochs"] = int(len(history))

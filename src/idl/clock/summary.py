@@ -25,7 +25,7 @@ def write_summary(models_dir, out_dir, models: dict) -> dict:
     from idl.clock import tables
     from idl.clock.figures import error_by_hour, error_histograms
     from idl.report_numbers import CLOCK, TABLE8
-    from idl.training import read_history
+    from idl.io import read_history
 
     models_dir, out_dir = Path(models_dir), Path(out_dir)
     metrics = {n: json.loads((models_dir / n / "metrics.json").read_text()) for n in models}

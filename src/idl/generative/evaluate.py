@@ -32,7 +32,8 @@ def evaluate_generative(model_path, history_path, prepared_dir, split_dir, score
     import idl.models.generative  # noqa: F401 - registers the model classes load_model needs
     from idl.generative import scores as S
     from idl.plots import image_rows, learning_curves
-    from idl.training import configure_threads, read_history, threads_from_env
+    from idl.io import read_history
+    from idl.training import configure_threads, threads_from_env
 
     configure_threads(threads_from_env())
     model = keras.models.load_model(model_path)

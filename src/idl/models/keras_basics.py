@@ -4,7 +4,7 @@ The architecture grid of Tables 3 and 4 is a handful of switches on these two mo
 (optimizer, 3 or 5 convolutional layers, 0 or 2 dropout layers), so each run is a
 small dict in params.yaml (``basics.runs``, the one place the grid is written) and one
 builder, :func:`build_run_model`, turns it into a Keras model via
-:func:`idl.models.clock.build_from_spec` (Rescaling(1/255) on uint8 pixels first, then the
+:func:`idl.models.layers.build_from_spec` (Rescaling(1/255) on uint8 pixels first, then the
 layers).
 
 What the report leaves open, and what we chose (also stated on the results page):
@@ -14,7 +14,7 @@ What the report leaves open, and what we chose (also stated on the results page)
   convolution (the 7x7 one too) and ReLU for all of them.
 * Pooling uses stride 1 as Table 2 says (the book uses 2), with Keras' default
   "valid" padding, so each pooling layer trims one pixel.
-* 3 convolutional layers: see :data:`CONV3_NOTE`.
+* 3 convolutional layers: see :data:`idl.basics.CONV3_NOTE`.
 * Optimizers are Keras' defaults (:func:`optimizer`); the report names no settings.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import keras
 
-from idl.models.clock import build_from_spec
+from idl.models.layers import build_from_spec
 from idl.models.specs import LayerSpec
 
 N_CLASSES = 10
@@ -57,14 +57,7 @@ CNN: list[LayerSpec] = [
     ("output", {"units": N_CLASSES, "activation": "softmax"}),
 ]
 
-#: How we read "3 convolutional layers" (the report does not say which are kept).
-CONV3_NOTE = (
-    "The 3-convolutional-layer CNNs keep Table 2's first convolution (64 filters, 7x7) and "
-    "the first 128-filter convolution of each of the two 128-filter pairs, i.e. Conv64, MaxPool, "
-    "Conv128, MaxPool, Conv128, MaxPool, then Table 2's dense part; all convolutions use "
-    "'same' padding and ReLU, the 128-filter ones a 3x3 kernel (the report gives no size)."
-)
-
+#: The grid's switches (Tables 3 and 4).
 CONV_LAYER_CHOICES = (3, 5)
 DROPOUT_LAYER_CHOICES = (0, 2)
 
@@ -75,7 +68,7 @@ def mlp_spec() -> list[LayerSpec]:
 
 
 def cnn_spec(conv_layers: int = 5, dropout_layers: int = 2) -> list[LayerSpec]:
-    """Table 2 with 5 or 3 convolutional layers (see :data:`CONV3_NOTE`) and 2 or 0 dropout layers."""
+    """Table 2 with 5 or 3 convolutional layers (see :data:`idl.basics.CONV3_NOTE`) and 2 or 0 dropout layers."""
     if conv_layers not in CONV_LAYER_CHOICES:
         raise ValueError(f"conv_layers must be one of {CONV_LAYER_CHOICES}, got {conv_layers!r}")
     if dropout_layers not in DROPOUT_LAYER_CHOICES:
