@@ -1,5 +1,7 @@
 """params.yaml: validation with clear errors, profiles, and stages that read only what they declare."""
 import copy
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +107,34 @@ def test_code_deps_follow_imports():
     for other in ("src/idl/data/demo_data.py", "src/idl/clock/evaluate.py", "src/idl/clock/figures.py",
                   "src/idl/plots.py", "src/idl/checks.py", "src/idl/params.schema.yaml"):
         assert other not in deps, other
+
+
+def test_code_deps_follow_an_edit_through_the_imports_cache_and_ignore_a_damaged_one(tmp_path):
+    """Each process remembers every module's imports by content (.snakemake/idl-imports.json), so a
+    load that finds nothing edited parses nothing; an edit must still be seen by the next load."""
+    import shutil
+
+    for part in ("scripts", "src"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+
+    def deps() -> list[str]:
+        code = "import json; from idl.workflow import code_deps; print(json.dumps(code_deps('clock_split')))"
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True,
+                             text=True, check=True).stdout
+        return json.loads(out)
+
+    cache = tmp_path / ".snakemake" / "idl-imports.json"
+    first = deps()
+    assert "src/idl/plots.py" not in first and cache.exists()
+    script = tmp_path / "scripts" / "clock_split.py"
+    script.write_text(script.read_text() + "\n\ndef _figure():\n    from idl.plots import image_rows  # noqa\n")
+    assert "src/idl/plots.py" in deps()
+    edited = deps()  # read from the cache this time
+    assert "src/idl/plots.py" in edited
+    for damaged in ("{not json", json.dumps({"0" * 64: [1, 2]}), "[]"):
+        cache.write_text(damaged)
+        assert deps() == edited, damaged
 
 
 def test_conda_env_pins_match_requirements():

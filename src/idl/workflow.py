@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -40,18 +42,61 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+#: Each source file's imports, by the SHA-256 of its text. Parsing every module costs about half a
+#: second each time Snakemake loads the workflow; with this file a load that finds no edited module
+#: parses none. Losing or damaging it costs only that half second: anything unreadable is ignored.
+IMPORTS_CACHE = ROOT / ".snakemake" / "idl-imports.json"
+_used: dict[str, list[str]] = {}
+
+
 @lru_cache(maxsize=None)
-def _imports(path: Path) -> frozenset[str]:
-    """The modules a source file imports (read once per process: most stages share most modules)."""
-    tree = ast.parse(path.read_text(), str(path))
+def _known_imports() -> dict[str, list[str]]:
+    try:
+        data = json.loads(IMPORTS_CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items()
+            if isinstance(v, list) and all(isinstance(m, str) for m in v)}
+
+
+def _parse_imports(text: bytes, path: Path) -> list[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(text, str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return frozenset(found)
+    return sorted(found)
+
+
+@lru_cache(maxsize=None)
+def _imports(path: Path) -> frozenset[str]:
+    """The modules a source file imports, read once per process and remembered across processes by
+    content in :data:`IMPORTS_CACHE`."""
+    text = path.read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    modules = _known_imports().get(digest)
+    if modules is None:
+        modules = _parse_imports(text, path)
+    _used[digest] = modules
+    return frozenset(modules)
+
+
+def _remember_imports() -> None:
+    """Rewrite the cache with the files this process read, when it differs (edited files)."""
+    if not _used or _used == {k: _known_imports().get(k) for k in _used}:
+        return
+    try:
+        IMPORTS_CACHE.parent.mkdir(exist_ok=True)
+        tmp = IMPORTS_CACHE.with_name(f"{IMPORTS_CACHE.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(_used, sort_keys=True))
+        os.replace(tmp, IMPORTS_CACHE)
+    except OSError:
+        pass  # a read-only checkout: the next load parses again
+    _known_imports.cache_clear()
 
 
 @lru_cache(maxsize=None)
@@ -80,6 +125,7 @@ def code_deps(script: str) -> tuple[str, ...]:
                 f = _module_file(".".join(parts[:i]))
                 if f is not None and f not in seen:
                     todo.append(f)
+    _remember_imports()
     # The schema is not a dependency: params.yaml writes out every key (a test checks it), so
     # its defaults never reach a run recorded from params.yaml, and its rules can only refuse.
     # A new optional key therefore reruns nothing.
