@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -89,11 +88,10 @@ def _remember_imports() -> None:
     """Rewrite the cache with the files this process read, when it differs (edited files)."""
     if not _used or _used == {k: _known_imports().get(k) for k in _used}:
         return
+    from idl.io import write_json  # atomic: concurrent loads never read half a file
+
     try:
-        IMPORTS_CACHE.parent.mkdir(exist_ok=True)
-        tmp = IMPORTS_CACHE.with_name(f"{IMPORTS_CACHE.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_used, sort_keys=True))
-        os.replace(tmp, IMPORTS_CACHE)
+        write_json(IMPORTS_CACHE, _used)
     except OSError:
         pass  # a read-only checkout: the next load parses again
     _known_imports.cache_clear()
