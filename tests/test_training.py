@@ -104,6 +104,40 @@ def test_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
     assert (tmp_path / "out" / "model.keras").exists()
 
 
+def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(tmp_path, monkeypatch):
+    """Slurm's SIGTERM at a time limit can land while the epoch's backup is being written."""
+    save_weights, calls = keras.Model.save_weights, []
+
+    def cut_short(self, filepath, *args, **kwargs):  # the third epoch's backup: half written, then killed
+        calls.append(filepath)
+        save_weights(self, filepath, *args, **kwargs)
+        if len(calls) == 3:
+            with open(filepath, "r+b") as f:
+                f.truncate(f.seek(0, 2) // 2)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save_weights", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path)
+    monkeypatch.undo()
+    backup = tmp_path / "state" / "backup"
+    assert [p.name for p in backup.iterdir()] == ["epoch-00002.weights.h5"]  # no partial file left
+    rec = Recorder()
+    hist = run(tmp_path, callbacks=[rec])
+    assert rec.epochs == [2, 3]  # the epoch whose backup was cut short is trained again
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(hist["learning_rate"], 1e-2 * 0.5 ** np.arange(4), rtol=1e-5)
+
+
+def test_a_damaged_backup_says_which_file_and_what_to_do(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, callbacks=[Interrupt(at_epoch=1)])
+    (saved,) = (tmp_path / "state" / "backup").iterdir()
+    saved.write_bytes(saved.read_bytes()[:1000])  # damaged on disk after it was written
+    with pytest.raises(ValueError, match=rf"{saved.name} cannot be loaded.*delete .*state"):
+        run(tmp_path)
+
+
 def test_resumed_early_stopping_remembers_its_patience(tmp_path):
     data = (np.zeros_like(X), np.zeros_like(Y), None, None)
     kw = dict(data=data, learning_rate=0.0, epochs=20, patience=3,

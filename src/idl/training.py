@@ -8,8 +8,9 @@ guarantees:
 * **Resume.** A run killed part-way (Ctrl-C, out of time on a cluster) continues
   from its last finished epoch when rerun with the same settings. The state lives
   in ``state_dir`` (outside the declared outputs, so no workflow engine deletes it):
-  ``backup/`` (Keras ``BackupAndRestore``: weights, optimizer state incl. its step
-  counter, epoch), ``last.keras`` (the finished model, written once when training
+  ``backup/`` (the weights and optimizer state, incl. its step counter, after the last
+  finished epoch, in one file named by that epoch and renamed into place whole, so a kill
+  while it is written leaves the one before), ``last.keras`` (the finished model, written once when training
   ends, so a run killed while writing its outputs does not train again),
   ``history.csv`` (one row per finished epoch, appended) and ``settings.json``.
   State written under different settings is discarded, never resumed.
@@ -264,6 +265,44 @@ class _EpochLog(keras.callbacks.Callback):
         self.last_epoch = int(epoch)
 
 
+class _Backup(keras.callbacks.Callback):
+    """Keras's ``BackupAndRestore``, but a kill at any moment leaves a backup that loads.
+
+    Keras writes its backup in place (weights, then a separate file with the epoch), so a SIGTERM
+    while it writes, as Slurm sends at a time limit, leaves a file it cannot load and a run that
+    cannot resume. Here each epoch's weights and optimizer state go to one new file named by the
+    epoch (``epoch-00007.weights.h5``: seven epochs done), renamed into place once complete; the
+    older one is then removed.
+    """
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = Path(folder)
+
+    def _saved(self) -> list[Path]:
+        return sorted(self.folder.glob("epoch-*.weights.h5"))
+
+    def on_train_begin(self, logs=None):
+        saved = self._saved()
+        if not saved:
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(saved[-1])
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"the training backup {saved[-1]} cannot be loaded ({str(exc)[:300]}); "
+                             f"delete {self.folder.parent} to train from the start") from exc
+        # fit() starts from here (BackupAndRestore does the same)
+        self.model._initial_epoch = int(saved[-1].name.split("-")[1].split(".")[0])
+
+    def on_epoch_end(self, epoch, logs=None):
+        with atomic_path(self.folder / f"epoch-{epoch + 1:05d}.weights.h5") as tmp:
+            self.model.save_weights(tmp)
+        for old in self._saved()[:-1]:
+            old.unlink()
+
+
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """EarlyStopping that, on resume, replays the saved epochs to rebuild its counters."""
 
@@ -273,7 +312,7 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        # BackupAndRestore runs first and sets the epoch fit() resumes from.
+        # _Backup runs first and sets the epoch fit() resumes from.
         start = int(getattr(self.model, "_initial_epoch", None) or 0)
         if start and self._history_path.exists():
             past = read_history(self._history_path)
@@ -498,8 +537,7 @@ def train(
             # CSV before the backup: a kill between the two repeats an epoch (read_history
             # keeps its rerun) instead of losing one.
             keras.callbacks.CSVLogger(str(history_path), append=True),
-            # double_checkpoint: a kill while the backup is written falls back to the one before.
-            keras.callbacks.BackupAndRestore(backup_dir=str(state_dir / _BACKUP), double_checkpoint=True),
+            _Backup(state_dir / _BACKUP),
             # after the backup: the epoch that uses up the budget is saved first
             _Budget(state_dir / _CLOCK, settings.max_minutes),
         ]
