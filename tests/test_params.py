@@ -1,5 +1,6 @@
 """params.yaml: validation with clear errors, profiles, and stages that read only what they declare."""
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -118,23 +119,34 @@ def test_code_deps_follow_an_edit_through_the_imports_cache_and_ignore_a_damaged
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
 
-    def deps() -> list[str]:
-        code = "import json; from idl.workflow import code_deps; print(json.dumps(code_deps('clock_split')))"
-        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True,
-                             text=True, check=True).stdout
-        return json.loads(out)
+    def deps(*also: str) -> tuple[list[str], list[str]]:
+        """clock_split's code deps (computed with those of the ``also`` stages, in one process), and
+        the files that process parsed."""
+        code = ("import json, sys; import idl.workflow as W; parsed = []; parse = W._parse_imports\n"
+                "W._parse_imports = lambda text, path: parsed.append(path.name) or parse(text, path)\n"
+                "found = [W.code_deps(s) for s in sys.argv[1:]]; print(json.dumps([found[0], parsed]))")
+        out = subprocess.run([sys.executable, "-c", code, "clock_split", *also], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True).stdout
+        return tuple(json.loads(out))
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
 
     cache = tmp_path / ".snakemake" / "idl-imports.json"
-    first = deps()
-    assert "src/idl/plots.py" not in first and cache.exists()
+    first, parsed = deps("clock_train", "gen_evaluate")
+    assert "src/idl/plots.py" not in first and cache.exists() and "training.py" in parsed
     script = tmp_path / "scripts" / "clock_split.py"
+    before = digest(script)
     script.write_text(script.read_text() + "\n\ndef _figure():\n    from idl.plots import image_rows  # noqa\n")
-    assert "src/idl/plots.py" in deps()
-    edited = deps()  # read from the cache this time
-    assert "src/idl/plots.py" in edited
+    edited, parsed = deps("clock_train", "gen_evaluate")
+    # the next load parses the edited file alone, sees its new import, and remembers its new text
+    assert "src/idl/plots.py" in edited and parsed == ["clock_split.py"]
+    cached = json.loads(cache.read_text())
+    assert digest(script) in cached and before not in cached
+    assert deps() == (edited, [])  # nothing left to parse
     for damaged in ("{not json", json.dumps({"0" * 64: [1, 2]}), "[]"):
         cache.write_text(damaged)
-        assert deps() == edited, damaged
+        assert deps()[0] == edited, damaged
 
 
 def test_conda_env_pins_match_requirements():

@@ -85,16 +85,21 @@ def _imports(path: Path) -> frozenset[str]:
 
 
 def _remember_imports() -> None:
-    """Rewrite the cache with the files this process read, when it differs (edited files)."""
-    if not _used or _used == {k: _known_imports().get(k) for k in _used}:
+    """Add the files this process parsed (edited ones) to the cache, and drop the entries of texts
+    no source file has any more."""
+    known = _known_imports()
+    if all(known.get(k) == v for k, v in _used.items()):
         return
+    current = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (*SRC.rglob("*.py"), *SCRIPTS.glob("*.py"))}
+    for digest in [k for k in known if k not in current]:
+        del known[digest]
+    known.update(_used)  # this process's next lookups see them too
     from idl.io import write_json  # atomic: concurrent loads never read half a file
 
     try:
-        write_json(IMPORTS_CACHE, _used)
+        write_json(IMPORTS_CACHE, known)
     except OSError:
         pass  # a read-only checkout: the next load parses again
-    _known_imports.cache_clear()
 
 
 @lru_cache(maxsize=None)
