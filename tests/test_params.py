@@ -243,3 +243,13 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
     path.write_text("seed: 1\nclock:\n  train: {epochs: 2}\n  train: {epochs: 3}\n")
     with pytest.raises(ParamsError, match=r"line 4: key 'train' is given twice \(first on line 3\)"):
         P.read_yaml(path)
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_named_config_is_valid_over_params_yaml(config):
+    """The README's commands put each configs/ file over params.yaml, merged as Snakemake merges them."""
+    from snakemake.utils import update_config
+
+    merged = P.read_yaml(ROOT / "params.yaml")
+    update_config(merged, P.read_yaml(config))
+    P.validate(merged, str(config))
