@@ -104,14 +104,15 @@ def test_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
     assert (tmp_path / "out" / "model.keras").exists()
 
 
-def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(tmp_path, monkeypatch):
-    """Slurm's SIGTERM at a time limit can land while the epoch's backup is being written."""
+@pytest.mark.parametrize("cut_at", [1, 3])
+def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(tmp_path, monkeypatch, caplog, cut_at):
+    """Slurm's SIGTERM at a time limit can land while an epoch's backup is being written."""
     save_weights, calls = keras.Model.save_weights, []
 
-    def cut_short(self, filepath, *args, **kwargs):  # the third epoch's backup: half written, then killed
+    def cut_short(self, filepath, *args, **kwargs):  # that epoch's backup: half written, then killed
         calls.append(filepath)
         save_weights(self, filepath, *args, **kwargs)
-        if len(calls) == 3:
+        if len(calls) == cut_at:
             with open(filepath, "r+b") as f:
                 f.truncate(f.seek(0, 2) // 2)
             raise KeyboardInterrupt
@@ -120,11 +121,14 @@ def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(tmp_path
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path)
     monkeypatch.undo()
+    done = cut_at - 1  # epochs whose backup was written whole
     backup = tmp_path / "state" / "backup"
-    assert [p.name for p in backup.iterdir()] == ["epoch-00002.weights.h5"]  # no partial file left
+    assert [p.name for p in backup.iterdir()] == [f"epoch-{done:05d}.weights.h5"] * (done > 0)  # no partial file
     rec = Recorder()
-    hist = run(tmp_path, callbacks=[rec])
-    assert rec.epochs == [2, 3]  # the epoch whose backup was cut short is trained again
+    with caplog.at_level(logging.INFO, logger="idl.training"):
+        hist = run(tmp_path, callbacks=[rec])
+    assert rec.epochs == list(range(done, 4))  # the epoch whose backup was cut short is trained again
+    assert ("resuming from training state" in caplog.text) == (done > 0)
     assert hist["epoch"].tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(hist["learning_rate"], 1e-2 * 0.5 ** np.arange(4), rtol=1e-5)
 

@@ -265,6 +265,11 @@ class _EpochLog(keras.callbacks.Callback):
         self.last_epoch = int(epoch)
 
 
+def _backups(folder: Path) -> list[Path]:
+    """The backups in ``folder``, oldest first (after a clean run, one)."""
+    return sorted(Path(folder).glob("epoch-*.weights.h5"))
+
+
 class _Backup(keras.callbacks.Callback):
     """Keras's ``BackupAndRestore``, but a kill at any moment leaves a backup that loads.
 
@@ -280,7 +285,7 @@ class _Backup(keras.callbacks.Callback):
         self.folder = Path(folder)
 
     def _saved(self) -> list[Path]:
-        return sorted(self.folder.glob("epoch-*.weights.h5"))
+        return _backups(self.folder)
 
     def on_train_begin(self, logs=None):
         saved = self._saved()
@@ -405,7 +410,7 @@ def _prepare_state(state_dir: Path, settings: dict) -> None:
             log.warning("discarding training state in %s: it was made with different settings (%s)",
                         state_dir, ", ".join(changed) or "unreadable settings.json")
             _clear_state(state_dir)
-        elif (state_dir / _BACKUP).exists():
+        elif _backups(state_dir / _BACKUP):
             log.info("resuming from training state in %s", state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, settings)
