@@ -284,11 +284,8 @@ class _Backup(keras.callbacks.Callback):
         super().__init__()
         self.folder = Path(folder)
 
-    def _saved(self) -> list[Path]:
-        return _backups(self.folder)
-
     def on_train_begin(self, logs=None):
-        saved = self._saved()
+        saved = _backups(self.folder)
         if not saved:
             return
         if self.model.optimizer is not None and not self.model.optimizer.built:
@@ -304,7 +301,7 @@ class _Backup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         with atomic_path(self.folder / f"epoch-{epoch + 1:05d}.weights.h5") as tmp:
             self.model.save_weights(tmp)
-        for old in self._saved()[:-1]:
+        for old in _backups(self.folder)[:-1]:
             old.unlink()
 
 
