@@ -238,6 +238,46 @@ def test_parameter_checks_name_each_wrong_key(raw):
         assert f"  {key}: " in msg
 
 
+def test_a_recipe_set_to_null_is_left_out(raw):
+    """An overlay drops a model of params.yaml by setting it to null; what refers to it is named."""
+    first_gen = sorted(raw["generative"]["models"])[0]
+    dropped = copy.deepcopy(raw)
+    dropped["clock"]["models"]["multihead"] = None
+    dropped["generative"]["models"][first_gen] = None
+    out = P.resolve(dropped)
+    assert set(out["clock"]["models"]) == set(raw["clock"]["models"]) - {"multihead"}
+    assert set(out["generative"]["models"]) == set(raw["generative"]["models"]) - {first_gen}
+    assert out["clock"]["models"]["regression"] == P.resolve(raw)["clock"]["models"]["regression"]
+    # through a profile's overlay too
+    demo = copy.deepcopy(raw)
+    demo["profile"] = "demo"
+    demo["profiles"]["demo"].setdefault("clock", {}).setdefault("models", {})["t8_m0"] = None
+    assert "t8_m0" not in P.resolve(demo)["clock"]["models"]
+
+    refers = copy.deepcopy(dropped)
+    refers["clock"]["heldout"]["models"] = ["multihead"]
+    with pytest.raises(ParamsError, match=r"clock.heldout.models: not in clock.models: multihead"):
+        P.resolve(refers)
+    every = copy.deepcopy(raw)
+    every["clock"]["models"] = {name: None for name in raw["clock"]["models"]}
+    with pytest.raises(ParamsError, match=r"mine.yaml: clock.models: every entry is null"):
+        P.resolve(every, "mine.yaml")
+
+
+def test_a_wrong_recipe_is_named_by_its_wrong_key_not_as_not_null(raw):
+    bad = copy.deepcopy(raw)
+    bad["clock"]["models"]["multihead"]["kind"] = "nope"
+    bad["clock"]["models"]["regression"]["bogus"] = 1
+    bad["clock"]["models"]["t8_m0"] = 3
+    with pytest.raises(ParamsError) as err:
+        P.resolve(bad, "mine.yaml")
+    msg = str(err.value)
+    assert "  clock.models.multihead.kind: 'nope' is not one of" in msg
+    assert "  clock.models.regression: Additional properties are not allowed ('bogus' was unexpected)" in msg
+    assert "  clock.models.t8_m0: 3 is not of type 'object'" in msg
+    assert "'null'" not in msg
+
+
 def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("seed: 1\nclock:\n  train: {epochs: 2}\n  train: {epochs: 3}\n")
@@ -252,4 +292,4 @@ def test_every_named_config_is_valid_over_params_yaml(config):
 
     merged = P.read_yaml(ROOT / "params.yaml")
     update_config(merged, P.read_yaml(config))
-    P.validate(merged, str(config))
+    P.resolve(merged, str(config))

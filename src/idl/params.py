@@ -23,6 +23,8 @@ SCHEMA = Path(__file__).with_name("params.schema.yaml")
 #: The key that makes Snakemake evaluate a config file as a YTE template (Python in the file runs).
 YTE_SWITCH = "__use_yte__"
 BASE_PROFILE = "paper"
+#: Recipe maps where a name set to null is left out, so that an overlay (configs/) can drop one.
+LEFT_OUT_BY_NULL = ("clock.models", "generative.models")
 
 
 # libyaml's parser when PyYAML has it: every Snakemake call reads params.yaml and the schema
@@ -112,7 +114,11 @@ def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
 def _schema_errors(data: Mapping, origin: str) -> None:
     import jsonschema
 
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=str)
+    errors = []
+    for err in jsonschema.Draft202012Validator(_schema()).iter_errors(data):
+        # A recipe or null (anyOf): say what is wrong with the recipe, not that it is not null.
+        errors += [e for e in err.context if e.schema.get("type") != "null"] or [err]
+    errors.sort(key=str)
     if errors:
         lines = []
         for err in errors:
@@ -122,18 +128,23 @@ def _schema_errors(data: Mapping, origin: str) -> None:
 
 
 def resolve(raw: Mapping, origin: str = "params.yaml") -> dict:
-    """Validated parameters with the active profile's overlay applied."""
-    base = validate(raw, origin)
-    profile = base["profile"]
-    if profile == BASE_PROFILE:
-        checks.check(base, origin)
-        return base
-    overlays = base.get("profiles", {})
-    if profile not in overlays:
-        known = ", ".join([BASE_PROFILE, *overlays]) or BASE_PROFILE
-        raise ParamsError(f"{origin}: profile '{profile}' is not defined (known: {known})")
-    resolved = validate(deep_merge(base, overlays[profile]), f"{origin} (profile {profile})")
-    checks.check(resolved, f"{origin} (profile {profile})")
+    """Validated parameters with the active profile's overlay applied, and the recipes set to null left out."""
+    resolved = validate(raw, origin)
+    profile = resolved["profile"]
+    if profile != BASE_PROFILE:
+        overlays = resolved.get("profiles", {})
+        if profile not in overlays:
+            known = ", ".join([BASE_PROFILE, *overlays]) or BASE_PROFILE
+            raise ParamsError(f"{origin}: profile '{profile}' is not defined (known: {known})")
+        origin = f"{origin} (profile {profile})"
+        resolved = validate(deep_merge(resolved, overlays[profile]), origin)
+    for section in LEFT_OUT_BY_NULL:
+        recipes = get_path(resolved, section)
+        for name in [n for n, recipe in recipes.items() if recipe is None]:
+            del recipes[name]
+        if not recipes:
+            raise ParamsError(f"{origin}: {section}: every entry is null; at least one is needed")
+    checks.check(resolved, origin)
     return resolved
 
 
