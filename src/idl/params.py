@@ -116,8 +116,11 @@ def _schema_errors(data: Mapping, origin: str) -> None:
 
     errors = []
     for err in jsonschema.Draft202012Validator(_schema()).iter_errors(data):
-        # A recipe or null (anyOf): say what is wrong with the recipe, not that it is not null.
-        errors += [e for e in err.context if e.schema.get("type") != "null"] or [err]
+        recipe = [e for e in err.context if e.schema.get("type") != "null"]
+        if len(recipe) < len(err.context):  # a recipe or null: say what is wrong with the recipe
+            errors += recipe
+        else:  # any other error, a oneOf's "not valid under any" among them, as jsonschema says it
+            errors.append(err)
     errors.sort(key=str)
     if errors:
         lines = []
