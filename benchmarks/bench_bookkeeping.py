@@ -63,6 +63,9 @@ def build_demo(where: Path, **env) -> float:
         shutil.copy2(ROOT / f, where / f)
     params = (where / "params.yaml").read_text()
     (where / "params.yaml").write_text(params.replace("\nprofile: paper\n", "\nprofile: demo\n", 1))
+    # the demo's DAG is not the paper's (generated data, fewer held-out scores): dvc.yaml follows it
+    subprocess.run([sys.executable, "-m", "idl.dvcgen"], cwd=where, check=True, capture_output=True,
+                   env=_env(PYTHONPATH=str(where / "src")))
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=bench", "-c",
                 "user.email=bench@example.invalid", "commit", "-qm", "bench"]):
         subprocess.run(cmd, cwd=where, check=True, env=_env())

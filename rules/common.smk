@@ -4,14 +4,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from snakemake.utils import validate
 from idl import workflow as W
-from idl.params import resolve
+from idl.params import resolve, validate
 from idl.records import benchmark_file
 
-# The schema fills defaults and rejects unknown keys with the offending key named.
-validate(config, str(W.SCHEMA_PATH))
+# The schema rejects unknown or wrong keys, naming each, and fills in defaults (idl.params).
 RESOLVED = resolve(config, "config")
+config.update(validate(config, "config"))
 
 # params.yaml itself, or a copy of the effective config when --config overrides it
 # (such runs are not recorded in DVC: see the onsuccess handler in rules/report.smk).

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from pipeline import ROOT, Project, env, output_files
 
@@ -277,3 +278,32 @@ def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):
     assert {"generate_data_clock", "clock_split", "clock_train_final_nc12", "clock_evaluate_final_nc12"} <= ran
     assert not (project.path / "logs/benchmarks").exists()  # Snakemake's job records: DVC makes none
     assert project.snakemake_planned("results/clock/models/final_nc12/metrics.json") == set()
+
+
+def test_a_dvc_yaml_of_another_dag_is_never_recorded_into_and_says_how_to_regenerate_it(tmp_path):
+    """dvc.yaml is written for one DAG: the committed one for params.yaml's profile (paper), which
+    downloads every dataset. Switched to the demo profile without `./run dvcgen`, DVC stops at its
+    first download stage saying what to do, and a Snakemake run is not recorded against a dvc.yaml
+    whose stages are not its jobs (it would credit download stages with generated data)."""
+    project = Project(tmp_path, tweak_demo=TINY, clock_models=DVC_MODELS, basics_runs=RUNS,
+                      gen_datasets=GEN, gen_models=GEN_MODELS)
+    record = [sys.executable, "-c", "import sys; from idl.workflow import record_in_dvc; "
+              "sys.exit(0 if record_in_dvc('params.yaml') else 3)"]
+    project.snakemake("results/clock/split")  # part of the DAG, recorded: dvc.yaml is this DAG's
+    assert set(project.dvc_status()) >= {"clock_train_final_nc12"} and "clock_split" not in project.dvc_status()
+    lock = (project.path / "dvc.lock").read_text()
+
+    # another DAG: a second clock model, dvc.yaml not regenerated
+    params = project.params()
+    params["clock"]["models"]["regression"] = yaml.safe_load((ROOT / "params.yaml").read_text())["clock"]["models"]["regression"]
+    project.write_params(params)
+    proc = project.run(*record, check=False)
+    assert proc.returncode == 3 and "NOT recorded in DVC" in proc.stderr and "./run dvcgen" in proc.stderr
+    assert (project.path / "dvc.lock").read_text() == lock
+    project.run(sys.executable, "-m", "idl.dvcgen")
+    assert project.run(*record, check=False).returncode == 0
+
+    # the committed dvc.yaml (the paper's DAG) under the demo profile: DVC's first stage says what to do
+    (project.path / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
+    proc = project.run("dvc", "repro", "acquire_clock", check=False)
+    assert proc.returncode != 0 and "./run dvcgen" in proc.stdout + proc.stderr

@@ -97,25 +97,47 @@ _VALID: dict[str, dict] = {}  # parameters already validated in this process, by
 
 def validate(raw: Mapping, origin: str = "params.yaml") -> dict:
     """Validate against the schema, filling defaults; raise ParamsError naming each bad key."""
-    from snakemake.utils import validate as fill_defaults  # Snakemake's documented validator
-
     key = json.dumps(raw, sort_keys=True, default=repr)
     if key not in _VALID:  # one workflow parse validates the same parameters several times
         data = copy.deepcopy(dict(raw))
-        # jsonschema's own errors are short and name the key; Snakemake's validate fills defaults,
-        # after which the result is checked again (a default must not break the schema's own rules).
-        _schema_errors(data, origin)
-        fill_defaults(data, str(SCHEMA))
-        _schema_errors(data, f"{origin} (with the schema's defaults)")
+        # jsonschema's own errors are short and name the key; then the defaults are filled in, after
+        # which the result is checked again (a default must not break the schema's own rules).
+        checker, filler = _validators()
+        _schema_errors(checker, data, origin)
+        for _ in filler.iter_errors(data):
+            pass  # filling only: the errors were reported above
+        _schema_errors(checker, data, f"{origin} (with the schema's defaults)")
         _VALID[key] = data
     return copy.deepcopy(_VALID[key])
 
 
-def _schema_errors(data: Mapping, origin: str) -> None:
-    import jsonschema
+@functools.lru_cache(maxsize=1)
+def _validators():
+    """The schema's validator, and one that also fills in each missing property's ``default``.
 
+    The second is jsonschema's own recipe (its FAQ, "Why doesn't my schema's default property set
+    the default on my instance?"), the one ``snakemake.utils.validate`` uses, built once here: that
+    function reads the schema file again each call, a sixth of a second per Snakemake load.
+    """
+    import jsonschema
+    from jsonschema import validators
+
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def fill_then_check(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return base(_schema()), validators.extend(base, {"properties": fill_then_check})(_schema())
+
+
+def _schema_errors(checker, data: Mapping, origin: str) -> None:
     errors = []
-    for err in jsonschema.Draft202012Validator(_schema()).iter_errors(data):
+    for err in checker.iter_errors(data):
         recipe = [e for e in err.context if e.schema.get("type") != "null"]
         if len(recipe) < len(err.context):  # a recipe or null: say what is wrong with the recipe
             errors += recipe

@@ -30,6 +30,7 @@ OVERRIDE_DIR = Path(".snakemake") / "idl-params"
 NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.locks", "idl.records"})
 
 
+@lru_cache(maxsize=None)
 def _module_file(module: str) -> Path | None:
     """The source file of an ``idl`` module, or None for third-party modules and NOT_DEPENDENCIES."""
     if module != "idl" and not module.startswith("idl.") or module in NOT_DEPENDENCIES:
@@ -176,8 +177,6 @@ def is_override(params_file: str) -> bool:
     return Path(params_file).parts[:2] == OVERRIDE_DIR.parts
 
 
-SCHEMA_PATH = P.SCHEMA
-
 
 def dvc_stage_outputs(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, list[str]]:
     """Stage name -> the paths it outputs (outs, metrics, plots), read from dvc.yaml."""
@@ -227,6 +226,13 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     complete = [name for name, paths in stages.items() if paths and all((root / p).exists() for p in paths)]
     if not complete:
         return False
+    if len(complete) < len(stages) and _dvc_yaml_is_stale(root):
+        # a run of part of the DAG, or of another DAG than dvc.yaml's: recording the second would
+        # credit dvc.yaml's stages with outputs other commands made (and take minutes)
+        print("idl: the outputs are made, but NOT recorded in DVC: dvc.yaml describes another DAG than "
+              "params.yaml gives (another profile, or models or datasets added or left out). Regenerate it "
+              "with `./run dvcgen`, then record this run with `./run record`.", file=sys.stderr)
+        return False
     print(f"idl: recording {len(complete)} finished stages in DVC (dvc commit)", file=sys.stderr)
     # --no-relink leaves the workspace files (and so the modification times Snakemake judges
     # freshness by) as they are. Naming stages costs DVC seconds each, so they are named only
@@ -245,6 +251,17 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
           "When the other DVC process has finished, record them with `./run record` (or run `dvc repro`, "
           "which reruns nothing that is up to date).", file=sys.stderr)
     return False
+
+
+def _dvc_yaml_is_stale(root: Path) -> bool:
+    """Whether ``root``'s dvc.yaml differs from what its rules and params.yaml give (``idl.dvcgen --check``)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])))
+    check = subprocess.run([sys.executable, "-m", "idl.dvcgen", "--check", "--root", str(root)],
+                           env=env, capture_output=True, text=True)
+    return check.returncode != 0
 
 
 STAMP_DIR = OVERRIDE_DIR / "values"
