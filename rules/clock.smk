@@ -117,6 +117,29 @@ rule clock_heldout_data:
         "python scripts/clock_heldout_data.py --params {params.file} --out {output} --log {log}"
 
 
+rule clock_generated_set:
+    """The clocks a clock.external entry asks for ({generate: {images: N, ...}}), drawn as
+    data.clock.synthetic says with the entry's keys in its place (e.g. a course-like set)."""
+    input:
+        code=code("clock_generated_set"),
+        param_values=params_input("clock_generated_set"),
+    output:
+        directory(CLOCK_GENERATED_SET),
+    wildcard_constraints:
+        external="|".join(CLOCK_GENERATED) or "no-generated-set",
+    params:
+        file=PARAMS_FILE,
+    conda:
+        "../envs/idl.yaml"
+    log:
+        "logs/clock/generated_set_{external}.log",
+    benchmark:
+        job_benchmark("clock_generated_set", "external")
+    shell:
+        "python scripts/clock_generated_set.py --params {params.file} --external {wildcards.external} "
+        "--out {output} --log {log}"
+
+
 rule clock_score_heldout:
     """Every trained model (or those clock.heldout.models names) scored on the held-out-style clocks,
     as clock_score scores a clock.external folder (one process for all: one start-up, not one a model)."""

@@ -26,7 +26,11 @@ ACQUIRED = [d for d in DOWNLOADED if d not in GENERATED]
 PREPARED = ["afhq", "pistachio", "tinyhero"]
 CLOCK_MODELS = sorted(RESOLVED["clock"]["models"])
 BASICS_RUNS = sorted(RESOLVED["basics"]["runs"])
-CLOCK_EXTERNAL = RESOLVED["clock"]["external"]
+CLOCK_GENERATED_SET = "resources/clock_sets/{external}"  # the clocks a clock.external entry has generated
+# clock.external: name -> its folder, a generated one's made by rule clock_generated_set
+CLOCK_EXTERNAL = {name: CLOCK_GENERATED_SET.format(external=name) if isinstance(entry, dict) else entry
+                  for name, entry in RESOLVED["clock"]["external"].items()}
+CLOCK_GENERATED = sorted(name for name, entry in RESOLVED["clock"]["external"].items() if isinstance(entry, dict))
 # every model is scored on generated clocks in a style no training clock has (clock.heldout)
 CLOCK_HELDOUT = RESOLVED["clock"]["heldout"]["images"] is not None
 CLOCK_HELDOUT_MODELS = sorted(RESOLVED["clock"]["heldout"]["models"] or CLOCK_MODELS)

@@ -14,8 +14,10 @@ SCORES = "results/clock/scores/heldout_style"
 
 @pytest.mark.slow
 def test_every_model_is_scored_on_the_heldout_style_by_the_pipeline(tmp_path):
-    p = Project(tmp_path / "proj", tweak_demo=TINY, clock_models=["final_nc12", "regression"])
-    p.snakemake(f"{SCORES}/summary.json", "results/clock/figures/styles.png")
+    p = Project(tmp_path / "proj", tweak_demo=TINY, clock_models=["final_nc12", "regression"],
+                clock_external={"thin_two_views": {"generate": {"images": 24, "views": 2, "dials": ["thin"]}}})
+    p.snakemake(f"{SCORES}/summary.json", "results/clock/figures/styles.png",
+                "results/clock/scores/thin_two_views/final_nc12/metrics.json")
 
     held = p.params()["data"]["clock"]["synthetic"]["heldout_style"]
     source = json.loads((p.path / "resources/clock_heldout_style/SOURCE.json").read_text())
@@ -37,3 +39,15 @@ def test_every_model_is_scored_on_the_heldout_style_by_the_pipeline(tmp_path):
     for name in ("styles", "views"):
         assert (p.path / f"results/clock/figures/{name}.png").stat().st_size > 10_000
     assert p.snakemake_planned(f"{SCORES}/summary.json") == set()
+
+    # a clock.external entry the pipeline generates: data.clock.synthetic with the entry's keys
+    made = p.path / "resources/clock_sets/thin_two_views"
+    source = json.loads((made / "SOURCE.json").read_text())
+    assert (source["images"], source["views"], source["dials"], source["size"]) == (24, 2, ["thin"], 48)
+    assert source["numerals"] == training["numerals"] and source["seed"] != training["seed"]
+    turns = np.load(made / "dial_turn.npy")
+    assert abs(turns[0] - turns[1]) > 5  # two views, taken in turn, each within its few degrees of jitter
+    assert np.ptp(turns[0::2]) <= 4 and np.ptp(turns[1::2]) <= 4
+    assert np.array_equal(np.load(made / "labels.npy"), labels)  # the same 24 times, spread over 12 hours
+    metrics = json.loads((p.path / "results/clock/scores/thin_two_views/final_nc12/metrics.json").read_text())
+    assert metrics["n"] == 24 and metrics["data"] == "resources/clock_sets/thin_two_views"

@@ -1,5 +1,6 @@
 """params.yaml: validation with clear errors, profiles, and stages that read only what they declare."""
 import copy
+import re
 import hashlib
 import json
 import os
@@ -90,10 +91,12 @@ def test_tracked_keys_include_profile_overrides(raw):
 
 
 def test_every_stage_script_declares_keys_that_exist(raw):
+    raw = copy.deepcopy(raw)
+    raw["clock"]["external"] = {"thin": {"generate": {"images": 24, "dials": ["thin"]}}}  # clocks to generate
     resolved = P.resolve(raw)
     for script in sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_")):
         wildcards = {"dataset": "tinyhero" if "prepare" in script else "clock", "model": "final_nc12",
-                     "run": "mlp_sgd", "gen": "vae"}
+                     "run": "mlp_sgd", "gen": "vae", "external": "thin"}
         keys = W.stage_keys(script, wildcards)
         for key in keys:
             assert P.has_path(resolved, key), (script, key)
@@ -293,3 +296,21 @@ def test_every_named_config_is_valid_over_params_yaml(config):
     merged = P.read_yaml(ROOT / "params.yaml")
     update_config(merged, P.read_yaml(config))
     P.resolve(merged, str(config))
+
+
+def test_a_generated_clock_external_entry_is_checked_as_the_generator_takes_it(raw):
+    """clock.external: {name: {generate: ...}}: data.clock.synthetic with the entry's keys, refused
+    before anything runs, by the key, when the generator would refuse it."""
+    ok = copy.deepcopy(raw)
+    ok["clock"]["external"] = {"course": "/data/A1_data_150",
+                               "thin": {"generate": {"images": 120, "dials": ["thin"], "views": 3}}}
+    assert P.resolve(ok)["clock"]["external"]["thin"] == {"generate": {"images": 120, "dials": ["thin"], "views": 3}}
+    for generate, says in (({"images": 120, "dials": ["oval"]}, "clock.external.thin.generate: "),
+                           ({"images": 120, "per_minute": 2}, "clock.external.thin.generate: per_minute"),
+                           ({"images": 120, "blur": [2, 1]}, "clock.external.thin.generate: "),
+                           ({"views": 3}, "'images' is a required property"),
+                           ({"images": 5}, "5 is less than the minimum of 12")):
+        bad = copy.deepcopy(ok)
+        bad["clock"]["external"]["thin"] = {"generate": generate}
+        with pytest.raises(ParamsError, match=re.escape(says)):
+            P.resolve(bad)

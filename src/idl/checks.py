@@ -50,6 +50,10 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
         if HELDOUT_NAME in resolved["clock"]["external"]:
             bad(f"clock.external.{HELDOUT_NAME}", f"the name {HELDOUT_NAME!r} is the held-out-style scores' "
                 "(clock.heldout): choose another")
+    for name, entry in sorted(resolved["clock"]["external"].items()):
+        if isinstance(entry, Mapping):
+            _check(bad, f"clock.external.{name}.generate", check_generated_set, data["clock"]["synthetic"],
+                   entry["generate"])
     for name, recipe in sorted(resolved["clock"]["models"].items()):
         _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
     _check(bad, "clock.models", check_init_from, resolved["clock"]["models"])
@@ -72,6 +76,13 @@ def check_clock_generator(cfg: Mapping) -> None:
     from idl.clock.synth import settings_from
 
     settings_from({k: v for k, v in cfg.items() if k not in ("per_minute", "size")})
+
+
+def check_generated_set(base: Mapping, generate: Mapping) -> None:
+    """A clock.external entry's generated clocks: data.clock.synthetic with its keys, as the generator takes them."""
+    from idl.clock.synth import generated_set_settings, settings_from
+
+    settings_from(generated_set_settings(base, generate)[0])
 
 
 def check_url(url: str) -> None:

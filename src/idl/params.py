@@ -138,9 +138,11 @@ def _validators():
 def _schema_errors(checker, data: Mapping, origin: str) -> None:
     errors = []
     for err in checker.iter_errors(data):
-        recipe = [e for e in err.context if e.schema.get("type") != "null"]
-        if len(recipe) < len(err.context):  # a recipe or null: say what is wrong with the recipe
-            errors += recipe
+        if err.validator == "anyOf":  # a recipe or null, a folder or clocks to generate, ...
+            # what is wrong under the branches that take the value's type (a mapping's, say); if
+            # none does, what each branch but null (never what was meant) wants instead
+            fits = [e for e in err.context if not (e.validator == "type" and not e.relative_path)]
+            errors += fits or [e for e in err.context if e.schema.get("type") != "null"] or [err]
         else:  # any other error, a oneOf's "not valid under any" among them, as jsonschema says it
             errors.append(err)
     errors.sort(key=str)

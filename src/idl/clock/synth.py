@@ -40,6 +40,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -783,6 +784,19 @@ def render_row(row: int, hour: int, minute: int, seed: int, size: int,
 def time_labels(per_minute: int) -> np.ndarray:
     """``[hour, minute]`` rows sorted by time, ``per_minute`` rows per minute (course order)."""
     return _labels(np.repeat(np.arange(MINUTES_PER_DIAL, dtype=np.int64), per_minute))
+
+
+def generated_set_settings(base: Mapping, generate: Mapping) -> tuple[dict, int]:
+    """The generator's keys and the image side of clocks generated for a ``clock.external`` entry
+    (``{generate: {images: N, ...}}``): ``base`` (``data.clock.synthetic``) with the entry's other keys
+    in place of its own (a key given replaces the whole value: ``view_jitter`` too). ``images``
+    says how many, so ``per_minute`` has no place there; ``size`` may change."""
+    if "per_minute" in generate:
+        raise ValueError("per_minute: a generated set says how many clocks with `images`; remove it")
+    cfg = {**base, **{k: v for k, v in generate.items() if k != "images"}}
+    cfg.pop("per_minute", None)
+    size = cfg.pop("size")
+    return cfg, size
 
 
 def spread_labels(n: int) -> np.ndarray:

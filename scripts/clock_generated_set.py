@@ -1,0 +1,42 @@
+"""Generate the clocks a clock.external entry asks for ({generate: {images: N, ...}}): N clocks, their
+times spread evenly over the 12 hours, drawn as data.clock.synthetic says with the entry's keys in
+its place, e.g. the course-like views for a reader trained on every pose. Their seed comes from the
+run's seed and the entry's name, so they are never the training clocks."""
+import _bootstrap  # noqa: F401
+
+import zlib
+from pathlib import Path
+
+from idl.stage import run
+
+PARAMS = ("seed", "data.clock.synthetic", "clock.external.{external}")
+OUTPUTS = ("out",)  # argument names of the output paths: locked while the stage runs
+
+
+def add_arguments(ap):
+    ap.add_argument("--external", required=True, help="the clock.external entry")
+    ap.add_argument("--out", required=True, type=Path)
+
+
+def main(args, p):
+    import numpy as np
+
+    from idl.clock import synth
+    from idl.errors import ParamsError
+    from idl.io import atomic_dir, write_json
+
+    entry = p[f"clock.external.{args.external}"]
+    if not isinstance(entry, dict):
+        raise ParamsError(f"clock.external.{args.external} names a folder ({entry!r}): there is nothing to generate")
+    generate = entry["generate"]
+    cfg, size = synth.generated_set_settings(p["data.clock.synthetic"], generate)
+    settings = synth.settings_from(cfg)
+    seed = int(np.random.SeedSequence([p["seed"], zlib.crc32(args.external.encode())]).generate_state(1)[0])
+    with atomic_dir(args.out) as tmp:
+        synth.write(tmp, None, size=size, seed=seed, settings=settings, labels=synth.spread_labels(generate["images"]))
+        write_json(tmp / "SOURCE.json", {"name": "clock", "source": "synthetic", "purpose": f"clock.external.{args.external}",
+                                         "seed": seed, "images": generate["images"], "size": size, **cfg})
+
+
+if __name__ == "__main__":
+    run(main, PARAMS, add_arguments, __doc__, OUTPUTS)
