@@ -282,9 +282,10 @@ def test_dvc_repro_from_scratch_leaves_snakemake_nothing_to_do(tmp_path):
 
 def test_a_dvc_yaml_of_another_dag_is_never_recorded_into_and_says_how_to_regenerate_it(tmp_path):
     """dvc.yaml is written for one DAG: the committed one for params.yaml's profile (paper), which
-    downloads every dataset. Switched to the demo profile without `./run dvcgen`, DVC stops at its
-    first download stage saying what to do, and a Snakemake run is not recorded against a dvc.yaml
-    whose stages are not its jobs (it would credit download stages with generated data)."""
+    downloads every dataset. Under parameters that make another DAG (the demo profile, a model
+    added) and without `./run dvcgen`, a stage DVC runs stops saying what to do (idl.dagshape), and
+    a Snakemake run is not recorded against a dvc.yaml whose stages are not its jobs (it would
+    credit download stages with generated data)."""
     project = Project(tmp_path, tweak_demo=TINY, clock_models=DVC_MODELS, basics_runs=RUNS,
                       gen_datasets=GEN, gen_models=GEN_MODELS)
     record = [sys.executable, "-c", "import sys; from idl.workflow import record_in_dvc; "
@@ -300,6 +301,10 @@ def test_a_dvc_yaml_of_another_dag_is_never_recorded_into_and_says_how_to_regene
     proc = project.run(*record, check=False)
     assert proc.returncode == 3 and "NOT recorded in DVC" in proc.stderr and "./run dvcgen" in proc.stderr
     assert (project.path / "dvc.lock").read_text() == lock
+    # and DVC, made to run a stage of the old dvc.yaml under these parameters, stops it before it starts
+    proc = project.run("dvc", "repro", "--force", "--single-item", "clock_split", check=False)
+    assert proc.returncode != 0 and "makes another DAG than" in proc.stdout + proc.stderr
+    assert "./run dvcgen" in proc.stdout + proc.stderr
     project.run(sys.executable, "-m", "idl.dvcgen")
     assert project.run(*record, check=False).returncode == 0
 

@@ -206,10 +206,16 @@ def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
 def render(root: Path) -> str:
     from idl.params import read_yaml
 
+    from idl.dagshape import SHAPE_LINE, dag_shape
+    from idl.params import resolve
+
     jobs = snakemake_jobs(root)
-    stages, metrics, plots = stages_from_jobs(jobs, read_yaml(root / "params.yaml"))
+    raw = read_yaml(root / "params.yaml")
+    stages, metrics, plots = stages_from_jobs(jobs, raw)
     doc = {"stages": stages, "metrics": metrics, "plots": plots}
-    return HEADER + yaml.safe_dump(doc, sort_keys=False, width=110)
+    # what decides which stages there are: a stage DVC runs under other such parameters stops (idl.dagshape)
+    shape = f"{SHAPE_LINE}{dag_shape(resolve(raw))}\n"
+    return HEADER + shape + yaml.safe_dump(doc, sort_keys=False, width=110)
 
 
 def main(argv=None) -> int:

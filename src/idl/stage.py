@@ -125,6 +125,7 @@ def stage_main(
     outputs: Iterable[str] = (),
     argv: list[str] | None = None,
 ) -> int:
+    from idl.dagshape import refuse_a_stale_dvc_yaml
     from idl.io import sweep_stale
     from idl.locks import hold
 
@@ -138,6 +139,7 @@ def stage_main(
         with _signals_raise():
             keys = [k.format(**vars(args)) for k in params_keys]
             p = load_stage_params(args.params, keys)
+            refuse_a_stale_dvc_yaml(args.params)  # run by DVC from a dvc.yaml of another DAG
             paths = output_paths(args, outputs)
             with hold(paths):
                 for path in paths:

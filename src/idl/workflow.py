@@ -24,10 +24,11 @@ SCRIPTS = ROOT / "scripts"
 OVERRIDE_DIR = Path(".snakemake") / "idl-params"
 
 
-#: Modules that can stop a stage but never change its outputs (parameter checks, the lock
-#: that keeps two runs apart, the removal of Snakemake's stale job records under DVC): not code
+#: Modules that can stop a stage but never change its outputs (parameter checks, the guard
+#: against a dvc.yaml of another DAG, the lock that keeps two runs apart, the removal of
+#: Snakemake's stale job records under DVC): not code
 #: dependencies, so editing them reruns nothing.
-NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.locks", "idl.records"})
+NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.dagshape", "idl.locks", "idl.records"})
 
 
 @lru_cache(maxsize=None)
