@@ -178,7 +178,6 @@ def is_override(params_file: str) -> bool:
     return Path(params_file).parts[:2] == OVERRIDE_DIR.parts
 
 
-
 def _entry_paths(entries) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else e for e in entries or []]
 
@@ -265,9 +264,9 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     complete = [name for name, (_, paths) in stages.items() if paths and all((root / p).exists() for p in paths)]
     if not complete:
         return False
-    if len(complete) < len(stages) and _dvc_yaml_is_stale(root):
-        # a run of part of the DAG, or of another DAG than dvc.yaml's: recording the second would
-        # credit dvc.yaml's stages with outputs other commands made (and take minutes)
+    if _dvc_yaml_is_stale(root, params_file):
+        # a run of another DAG than dvc.yaml's: recording it would credit dvc.yaml's stages with
+        # outputs other commands made
         print("idl: the outputs are made, but NOT recorded in DVC: dvc.yaml describes another DAG than "
               "params.yaml gives (another profile, or models or datasets added or left out). Regenerate it "
               "with `./run dvcgen`, then record this run with `./run record`.", file=sys.stderr)
@@ -297,15 +296,13 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     return True
 
 
-def _dvc_yaml_is_stale(root: Path) -> bool:
-    """Whether ``root``'s dvc.yaml differs from what its rules and params.yaml give (``idl.dvcgen --check``)."""
-    import os
-    import subprocess
+def _dvc_yaml_is_stale(root: Path, params_file: str) -> bool:
+    """Whether ``params_file`` makes another DAG than ``root``'s dvc.yaml was written for: the
+    fingerprint of the parameters that decide which stages exist (``idl.dagshape``) differs."""
+    from idl.dagshape import dag_shape, written_shape
 
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])))
-    check = subprocess.run([sys.executable, "-m", "idl.dvcgen", "--check", "--root", str(root)],
-                           env=env, capture_output=True, text=True)
-    return check.returncode != 0
+    written = written_shape(root / "dvc.yaml")
+    return written is not None and written != dag_shape(P.resolve(P.read_yaml(root / params_file), params_file))
 
 
 STAMP_DIR = OVERRIDE_DIR / "values"
