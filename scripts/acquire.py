@@ -20,11 +20,10 @@ def main(args, p):
     if cfg["source"] == "synthetic":
         from idl.errors import ParamsError
 
-        # run by DVC with a dvc.yaml written for another profile's DAG (`dvc exp run -S profile=demo`)
         raise ParamsError(f"data.{args.dataset}.source is synthetic, so the dataset is generated (rule "
-                          "generate_data), not acquired: dvc.yaml was written for parameters that download it. "
-                          "Run `./run dvcgen` (python -m idl.dvcgen) to write it for these parameters, then "
-                          "`dvc repro` again")
+                          "generate_data, scripts/generate_data.py), not acquired. If DVC ran this stage, its "
+                          "dvc.yaml was written for parameters that download it: run `./run dvcgen` (python -m "
+                          "idl.dvcgen) to write it for these parameters, then `dvc repro` again")
     from idl.data.acquire import acquire
 
     checksums = cfg.get("checksums")

@@ -57,18 +57,25 @@ def written_shape(dvc_yaml: str | os.PathLike) -> str | None:
     return None
 
 
+def made_for_another_dag(params_path: str | os.PathLike, dvc_yaml: str | os.PathLike) -> bool:
+    """Whether ``params_path`` makes another DAG than ``dvc_yaml`` was written for (False when
+    ``dvc_yaml`` carries no fingerprint: nothing to compare)."""
+    written = written_shape(dvc_yaml)
+    if written is None:
+        return False
+    from idl.params import read_yaml, resolve
+
+    return dag_shape(resolve(read_yaml(params_path), str(params_path))) != written
+
+
 def refuse_a_stale_dvc_yaml(params_path: str | os.PathLike, environ: Mapping = os.environ) -> None:
     """Under DVC, raise ParamsError if ``params_path`` makes another DAG than ``dvc.yaml`` was written for."""
     if not environ.get("DVC_STAGE"):
         return
     dvc_yaml = Path(environ.get("DVC_ROOT", ".")) / "dvc.yaml"
-    written = written_shape(dvc_yaml)
-    if written is None:
-        return
-    from idl.errors import ParamsError
-    from idl.params import read_yaml, resolve
+    if made_for_another_dag(params_path, dvc_yaml):
+        from idl.errors import ParamsError
 
-    if dag_shape(resolve(read_yaml(params_path), str(params_path))) != written:
         raise ParamsError(
             f"{params_path} makes another DAG than {dvc_yaml} was written for (another profile, or models, runs "
             "or datasets added, left out or chained otherwise): run `./run dvcgen` (python -m idl.dvcgen) to "

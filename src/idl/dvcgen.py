@@ -204,10 +204,8 @@ def stages_from_jobs(jobs, config) -> tuple[dict, list, list]:
 
 
 def render(root: Path) -> str:
-    from idl.params import read_yaml
-
     from idl.dagshape import SHAPE_LINE, dag_shape
-    from idl.params import resolve
+    from idl.params import read_yaml, resolve
 
     jobs = snakemake_jobs(root)
     raw = read_yaml(root / "params.yaml")

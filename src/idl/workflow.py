@@ -264,7 +264,9 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
     complete = [name for name, (_, paths) in stages.items() if paths and all((root / p).exists() for p in paths)]
     if not complete:
         return False
-    if _dvc_yaml_is_stale(root, params_file):
+    from idl.dagshape import made_for_another_dag
+
+    if made_for_another_dag(root / params_file, root / "dvc.yaml"):
         # a run of another DAG than dvc.yaml's: recording it would credit dvc.yaml's stages with
         # outputs other commands made
         print("idl: the outputs are made, but NOT recorded in DVC: dvc.yaml describes another DAG than "
@@ -294,15 +296,6 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
                 return False
             time.sleep(_DVC_LOCK_WAIT_S)  # another dvc process (say `dvc repro`) holds DVC's lock
     return True
-
-
-def _dvc_yaml_is_stale(root: Path, params_file: str) -> bool:
-    """Whether ``params_file`` makes another DAG than ``root``'s dvc.yaml was written for: the
-    fingerprint of the parameters that decide which stages exist (``idl.dagshape``) differs."""
-    from idl.dagshape import dag_shape, written_shape
-
-    written = written_shape(root / "dvc.yaml")
-    return written is not None and written != dag_shape(P.resolve(P.read_yaml(root / params_file), params_file))
 
 
 STAMP_DIR = OVERRIDE_DIR / "values"
