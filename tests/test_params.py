@@ -1,9 +1,9 @@
 """params.yaml: validation with clear errors, profiles, and stages that read only what they declare."""
 import copy
-import re
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
