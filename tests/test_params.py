@@ -289,12 +289,19 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
 
 
 @pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
-def test_every_named_config_is_valid_over_params_yaml(config):
-    """The README's commands put each configs/ file over params.yaml, merged as Snakemake merges them."""
+def test_every_named_config_is_valid_as_its_own_command_layers_it(config):
+    """Each configs/ file names its command in its header; the files that command gives to
+    --configfile (params.yaml first, and this file among them), merged as Snakemake merges them,
+    are valid parameters."""
     from snakemake.utils import update_config
 
-    merged = P.read_yaml(ROOT / "params.yaml")
-    update_config(merged, P.read_yaml(config))
+    command = re.search(r"--configfile((?:\s+\S+\.yaml)+)", config.read_text())
+    assert command, f"{config.name}'s header does not give the snakemake command that runs it"
+    files = command.group(1).split()
+    assert files[0] == "params.yaml" and f"configs/{config.name}" in files
+    merged = P.read_yaml(ROOT / files[0])
+    for name in files[1:]:
+        update_config(merged, P.read_yaml(ROOT / name))
     P.resolve(merged, str(config))
 
 
