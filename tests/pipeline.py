@@ -35,6 +35,23 @@ def env() -> dict:
     return e
 
 
+def named_config(config: Path) -> tuple[list[str], dict]:
+    """The files that ``configs/X.yaml``'s header command gives to ``--configfile`` (params.yaml
+    first), and the parameters they make, merged as Snakemake merges them and resolved."""
+    from snakemake.utils import update_config
+
+    from idl import params as P
+
+    command = re.search(r"--configfile((?:\s+\S+\.yaml)+)", config.read_text())
+    assert command, f"{config.name}'s header does not give the snakemake command that runs it"
+    files = command.group(1).split()
+    assert files[0] == "params.yaml" and f"configs/{config.name}" in files, files
+    merged = P.read_yaml(ROOT / files[0])
+    for name in files[1:]:
+        update_config(merged, P.read_yaml(ROOT / name))
+    return files, P.resolve(merged, str(config))
+
+
 class Project:
     """A copy of the project in ``path``, with git and DVC initialised."""
 

@@ -293,16 +293,9 @@ def test_every_named_config_is_valid_as_its_own_command_layers_it(config):
     """Each configs/ file names its command in its header; the files that command gives to
     --configfile (params.yaml first, and this file among them), merged as Snakemake merges them,
     are valid parameters."""
-    from snakemake.utils import update_config
+    from pipeline import named_config
 
-    command = re.search(r"--configfile((?:\s+\S+\.yaml)+)", config.read_text())
-    assert command, f"{config.name}'s header does not give the snakemake command that runs it"
-    files = command.group(1).split()
-    assert files[0] == "params.yaml" and f"configs/{config.name}" in files
-    merged = P.read_yaml(ROOT / files[0])
-    for name in files[1:]:
-        update_config(merged, P.read_yaml(ROOT / name))
-    P.resolve(merged, str(config))
+    named_config(config)
 
 
 def test_a_generated_clock_external_entry_is_checked_as_the_generator_takes_it(raw):
