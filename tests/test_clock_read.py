@@ -146,6 +146,36 @@ def test_save_model_writes_a_keras_model_the_scoring_stage_loads(tiny, capsys):
     assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
+def test_other_data_of_another_side_is_scored_as_the_reader_reads_it_and_the_own_split_is_not_resized(tiny, tmp_path):
+    """clock.external data (the course's 150x150 clocks, say) is scored by a model trained on another
+    side, prepared as the reader prepares pictures; the model's own split of another side is refused."""
+    from idl.clock.course_data import save_split, write_course_data
+    from idl.clock.evaluate import evaluate_clock_model
+
+    clocks, labels = _clocks(6, 8)
+    external = tmp_path / "course"
+    write_course_data(external, np.repeat(np.repeat(clocks, 2, axis=1), 2, axis=2), labels)  # 96x96
+    out = tmp_path / "scores"
+    kwargs = dict(name="tiny", trained_dir=tiny.trained, data_dir=external, model_cfg=RECIPE,
+                  metrics_path=out / "metrics.json", predictions_path=out / "predictions.csv", grid_path=None)
+    metrics = evaluate_clock_model(split_dir=None, **kwargs)
+    assert metrics["resized_from"] == [96, 96] and metrics["n"] == 8
+    import pandas as pd
+
+    from idl.clock import recipes
+
+    predicted = pd.read_csv(out / "predictions.csv")["pred_minutes"].to_numpy()
+    # box-filtered back to 48x48, each 96x96 clock is the clock itself
+    assert np.allclose(predicted, recipes.predict(tiny.recipe, tiny.model, clocks)["minutes"])
+
+    split = tmp_path / "split"
+    save_split(split, {"train": np.arange(4), "val": np.arange(4, 6), "test": np.arange(6, 8)})
+    (out / "metrics.json").unlink()
+    with pytest.raises(DataError, match=r"images are 96x96 but model tiny was trained on 48x48; retrain"):
+        evaluate_clock_model(split_dir=split, **kwargs)
+    assert not (out / "metrics.json").exists()
+
+
 def test_tampered_weights_are_refused_before_loading(tiny, tmp_path, capsys):
     folder = tmp_path / "reader"
     shutil.copytree(tiny.folder, folder)

@@ -135,7 +135,10 @@ def evaluate_clock_model(
     The metrics are the model's plain reading (the report's protocol); ``quarter_turns`` adds
     the scores of the same model reading each image at four quarter turns, outputs averaged, and
     the rest is :func:`error_breakdown` (with the dials' turns where the data has them).
-    ``grid_path=None`` draws no grid of test images.
+    ``grid_path=None`` draws no grid of test images. Images of another side than the model's are
+    refused on its own split and, on other data (no split), centre-cropped and box-filtered to it
+    (:func:`idl.data.images.fit_squares`, as the reader prepares pictures; ``resized_from`` in the
+    metrics says from what).
     """
     from idl.clock import recipes
 
@@ -150,16 +153,28 @@ def evaluate_clock_model(
     rows = split["test"] if split is not None else np.arange(len(labels))
     model = load_model(trained_dir / "model.keras")
     x, lab = np.asarray(images[rows]), labels[rows]
-    if x.shape[1:] != tuple(model.input_shape[1:3]):
-        raise DataError(
-            f"{data_dir}: images are {x.shape[1]}x{x.shape[2]} but model {name} was trained on "
-            f"{model.input_shape[1]}x{model.input_shape[2]}; resize the data or retrain"
-        )
+    side = model.input_shape[1]
+    resized_from = None
+    if x.shape[1:] != (side, side):
+        if split is not None:  # the model's own data: another size means the two do not belong together
+            raise DataError(
+                f"{data_dir}: images are {x.shape[1]}x{x.shape[2]} but model {name} was trained on "
+                f"{side}x{side}; retrain it on this data"
+            )
+        from idl.data.images import fit_squares
+
+        # other data (clock.external): prepared as the reader prepares pictures, so a model trained
+        # on 75x75 clocks reads the course's 150x150 ones
+        log.info("%s: %dx%d images, box-filtered to the model's %dx%d", data_dir, x.shape[1], x.shape[2], side, side)
+        resized_from = [int(x.shape[1]), int(x.shape[2])]
+        x = fit_squares(x, side)
     pred = recipes.predict(recipe, model, x)
     true_min = to_minutes(lab)
     true_cls = recipes.true_classes(recipe, lab)
     metrics = score(true_min, pred["minutes"], true_cls, pred["classes"])
     metrics["quarter_turns"] = score_quarter_turns(recipe, model, x, true_min, true_cls, pred["outputs"])
+    if resized_from is not None:
+        metrics["resized_from"] = resized_from
     turns = None
     if recipe.upright and (Path(data_dir) / TURN_FILE).exists():
         turns = load_dial_turn(data_dir, len(labels))[rows]

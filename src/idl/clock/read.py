@@ -296,22 +296,6 @@ def load_reader(folder: str | os.PathLike = SHIPPED) -> Reader:
 
 # ------------------------------------------------------------------------- images
 
-def fit_image(image: np.ndarray, size: int) -> np.ndarray:
-    """One grayscale (H, W) uint8 image as (size, size): centre-cropped to a square and box-filtered
-    to ``size``, as :func:`idl.data.images.load_downsampled` prepares every picture."""
-    from PIL import Image
-
-    from idl.data.images import RESAMPLE
-
-    h, w = image.shape
-    if (h, w) == (size, size):
-        return np.asarray(image)
-    side = min(h, w)
-    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
-    im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "L")
-    return np.asarray(im.resize((size, size), RESAMPLE, box=box), dtype=np.uint8)
-
-
 def read_picture(path: str | os.PathLike, size: int) -> np.ndarray:
     """One PNG or JPEG picture as a (size, size) uint8 grayscale image (see the module docstring)."""
     from PIL import Image
@@ -347,9 +331,9 @@ def read_npy(path: str | os.PathLike, size: int) -> np.ndarray:
                         f"dtype {images.dtype}; {fix}")
     if len(images) == 0 or 0 in images.shape[1:]:
         raise DataError(f"{path}: holds no images (shape {images.shape}); {fix}")
-    if images.shape[1:] == (size, size):
-        return np.asarray(images)
-    return np.stack([fit_image(image, size) for image in images])
+    from idl.data.images import fit_squares
+
+    return fit_squares(images, size)
 
 
 def read_images(paths: Iterable[str | os.PathLike], size: int) -> np.ndarray:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from idl import io
@@ -121,6 +121,23 @@ def _exif_transpose(im: Image.Image) -> Image.Image:
         return ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the turn; the decode checked the rest
         return im
+
+
+def fit_squares(images: np.ndarray, size: int) -> np.ndarray:
+    """Grayscale (N, H, W) uint8 images as (N, size, size): each centre-cropped to a square and
+    box-filtered to ``size``, as :func:`load_downsampled` prepares every picture (returned as
+    given when they already are that size)."""
+    images = np.asarray(images)
+    n, h, w = images.shape
+    if (h, w) == (size, size):
+        return images
+    side = min(h, w)
+    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+    out = np.empty((n, size, size), dtype=np.uint8)
+    for i, image in enumerate(images):
+        im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "L")
+        out[i] = np.asarray(im.resize((size, size), RESAMPLE, box=box), dtype=np.uint8)
+    return out
 
 
 def load_downsampled(
