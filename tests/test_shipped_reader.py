@@ -1,0 +1,91 @@
+"""The committed clock reader (src/idl/clock/shipped/) is the model of the run the README cites:
+read back with its SHA-256 checked, it scores that run's test split, regenerated here from the
+run's own parameters (configs/clock-paper-cpu.yaml over configs/clock-paper.yaml), exactly as the
+run's evaluate stage did, and those are the figures the README gives."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from idl.clock import read as R
+from idl.clock import recipes, synth
+from idl.clock.course_data import split_indices
+from idl.clock.labels import cse_minutes, to_minutes
+from pipeline import named_config
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "configs/clock-paper-cpu.yaml"
+MODEL = "upright_s4"
+#: the run's evaluate stage's metrics.json, copied from results/clock/models/upright_s4/
+RUN_METRICS = ROOT / "docs/results/clock_paper_cpu/upright_s4_metrics.json"
+
+
+@pytest.fixture(scope="module")
+def run():
+    _, p = named_config(RUN)
+    syn = p["data"]["clock"]["synthetic"]
+    labels = synth.time_labels(syn["per_minute"])
+    f = p["clock"]["split"]
+    test = split_indices(labels, fractions=(f["train"], f["val"], f["test"]), seed=p["seed"])["test"]
+    settings = synth.settings_from({k: v for k, v in syn.items() if k not in ("per_minute", "size")})
+    images = np.stack([synth.render_row(int(r), int(labels[r, 0]), int(labels[r, 1]), p["seed"], syn["size"],
+                                        settings)[0] for r in test])
+    return p, images, to_minutes(labels[test])
+
+
+def test_the_shipped_reader_is_the_runs_headline_model(run):
+    p, _, _ = run
+    reader = R.load_reader()  # refuses weights whose SHA-256 is not reader.json's
+    assert reader.folder == R.SHIPPED
+    assert reader.meta["recipe"] == p["clock"]["models"][MODEL]
+    assert reader.image_size == p["data"]["clock"]["synthetic"]["size"]
+
+
+def test_the_shipped_reader_scores_its_runs_test_split_as_the_run_did_and_the_readme_says(run):
+    _, images, true_minutes = run
+    reader = R.load_reader()
+    metrics = json.loads(RUN_METRICS.read_text())
+    assert metrics["n"] == len(images)
+
+    plain = recipes.predict(reader.recipe, reader.model, images)
+    turned = recipes.predict(reader.recipe, reader.model, images, quarter_turns=True,
+                             unturned_outputs=plain["outputs"])
+    plain_cse = cse_minutes(true_minutes, plain["minutes"]).mean()
+    turned_cse = cse_minutes(true_minutes, turned["minutes"]).mean()
+    assert plain_cse == pytest.approx(metrics["cse_mean"], abs=1e-3)
+    assert turned_cse == pytest.approx(metrics["quarter_turns"]["cse_mean"], abs=1e-3)
+
+    readme = (ROOT / "README.md").read_text()
+    for figure in (turned_cse, plain_cse):
+        assert f"**{figure:.2f}**" in readme, f"the README does not give {figure:.2f}"
+
+
+@pytest.mark.slow
+def test_course_format_data_is_scored_with_the_shipped_reader_through_the_dag_training_nothing(tmp_path):
+    """docs/task2.md's route for a user with the course's data: the shipped reader written out where
+    the pipeline keeps upright_s4's model, and only the scoring rule allowed; the course's 150x150
+    clocks are box-filtered to the reader's side, and read as `python -m idl.clock.read` reads them."""
+    import pandas as pd
+
+    from idl.clock.course_data import write_course_data
+    from pipeline import Project
+
+    minutes = np.arange(0, 720, 30)  # 24 clocks, every half hour
+    images = np.stack([synth.render_clock(int(m // 60), int(m % 60), np.random.default_rng([7, i]), 150)
+                       for i, m in enumerate(minutes)])
+    course = tmp_path / "A1_data_150"
+    write_course_data(course, images, np.stack([minutes // 60, minutes % 60], axis=1))
+    p = Project(tmp_path / "proj", clock_models=["final_nc12"], clock_external={"course": str(course)})
+    p.run(sys.executable, "-m", "idl.clock.read", "--save-model", f"results/clock/models/{MODEL}/model.keras")
+    target = f"results/clock/scores/course/{MODEL}/metrics.json"
+    p.snakemake(target, "--configfile", "params.yaml", "configs/clock-paper.yaml", "configs/clock-paper-cpu.yaml",
+                "--allowed-rules", "clock_score")
+
+    assert not (p.path / "resources/raw/clock").exists()  # nothing generated, nothing trained
+    metrics = json.loads((p.path / target).read_text())
+    assert metrics["n"] == 24 and metrics["resized_from"] == [150, 150]
+    predicted = pd.read_csv(p.path / f"results/clock/scores/course/{MODEL}/predictions.csv")["pred_minutes"]
+    read = p.run(sys.executable, "-m", "idl.clock.read", str(course / "images.npy")).stdout.split()
+    assert R.format_times(predicted) == read
