@@ -149,6 +149,9 @@ def test_save_model_writes_a_keras_model_the_scoring_stage_loads(tiny, capsys):
 def test_other_data_of_another_side_is_scored_as_the_reader_reads_it_and_the_own_split_is_not_resized(tiny, tmp_path):
     """clock.external data (the course's 150x150 clocks, say) is scored by a model trained on another
     side, prepared as the reader prepares pictures; the model's own split of another side is refused."""
+    import pandas as pd
+
+    from idl.clock import recipes
     from idl.clock.course_data import save_split, write_course_data
     from idl.clock.evaluate import evaluate_clock_model
 
@@ -160,10 +163,6 @@ def test_other_data_of_another_side_is_scored_as_the_reader_reads_it_and_the_own
                   metrics_path=out / "metrics.json", predictions_path=out / "predictions.csv", grid_path=None)
     metrics = evaluate_clock_model(split_dir=None, **kwargs)
     assert metrics["resized_from"] == [96, 96] and metrics["n"] == 8
-    import pandas as pd
-
-    from idl.clock import recipes
-
     predicted = pd.read_csv(out / "predictions.csv")["pred_minutes"].to_numpy()
     # box-filtered back to 48x48, each 96x96 clock is the clock itself
     assert np.allclose(predicted, recipes.predict(tiny.recipe, tiny.model, clocks)["minutes"])

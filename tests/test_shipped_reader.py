@@ -35,17 +35,20 @@ def run():
     return p, images, to_minutes(labels[test])
 
 
-def test_the_shipped_reader_is_the_runs_headline_model(run):
+@pytest.fixture(scope="module")
+def reader():
+    return R.load_reader()  # refuses weights whose SHA-256 is not reader.json's
+
+
+def test_the_shipped_reader_is_the_runs_headline_model(run, reader):
     p, _, _ = run
-    reader = R.load_reader()  # refuses weights whose SHA-256 is not reader.json's
     assert reader.folder == R.SHIPPED
     assert reader.meta["recipe"] == p["clock"]["models"][MODEL]
     assert reader.image_size == p["data"]["clock"]["synthetic"]["size"]
 
 
-def test_the_shipped_reader_scores_its_runs_test_split_as_the_run_did_and_the_readme_says(run):
+def test_the_shipped_reader_scores_its_runs_test_split_as_the_run_did_and_the_readme_says(run, reader):
     _, images, true_minutes = run
-    reader = R.load_reader()
     metrics = json.loads(RUN_METRICS.read_text())
     assert metrics["n"] == len(images)
 

@@ -123,6 +123,12 @@ def _exif_transpose(im: Image.Image) -> Image.Image:
         return im
 
 
+def _centre_square(w: int, h: int) -> tuple[float, float, float, float]:
+    """The largest centred square of a w x h picture, as Pillow's resize ``box``."""
+    side = min(w, h)
+    return ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+
+
 def fit_squares(images: np.ndarray, size: int) -> np.ndarray:
     """Grayscale (N, H, W) uint8 images as (N, size, size): each centre-cropped to a square and
     box-filtered to ``size``, as :func:`load_downsampled` prepares every picture (returned as
@@ -131,8 +137,7 @@ def fit_squares(images: np.ndarray, size: int) -> np.ndarray:
     n, h, w = images.shape
     if (h, w) == (size, size):
         return images
-    side = min(h, w)
-    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+    box = _centre_square(w, h)
     out = np.empty((n, size, size), dtype=np.uint8)
     for i, image in enumerate(images):
         im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "L")
@@ -171,11 +176,8 @@ def load_downsampled(
             if exif_upright:
                 im = _exif_transpose(im)
             rgb = _to_rgb(im, bg, path)
-            w, h = rgb.size
-            side = min(w, h)
-            box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
             if rgb.size != (size, size):
-                rgb = rgb.resize((size, size), RESAMPLE, box=box)
+                rgb = rgb.resize((size, size), RESAMPLE, box=_centre_square(*rgb.size))
             arr = np.array(rgb, dtype=np.uint8)
     except FileNotFoundError as e:
         raise DataError(f"{path}: image file not found ({e}). Check the path or re-download the dataset.") from e
