@@ -324,6 +324,13 @@ rule clock_summary:
             subcategory="Figures",
             labels={"figure": "Figure 3"},
         ),
+        vs_report=report(
+            f"{CLOCK_SUMMARY_DIR}/vs_report.png",
+            caption="../captions/clock_vs_report.rst",
+            category=TASK2,
+            subcategory="Figures",
+            labels={"figure": "ours against the report's"},
+        ),
         histograms=report(
             f"{CLOCK_SUMMARY_DIR}/error_histograms.png",
             caption="../captions/clock_error_histograms.rst",

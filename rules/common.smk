@@ -160,7 +160,7 @@ def report_figures():
         [f"{BASICS_SUMMARY_DIR}/overview.png"]
         + expand(f"{BASICS_RUN_DIR}/learning_curves.png", run=[r for r in BASICS_FIGURES if r in BASICS_RUNS])
         + [f"results/clock/figures/{name}.png" for name in ("samples", "styles", "views")]
-        + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("figure3", "error_histograms", "error_by_hour")]
+        + [f"{CLOCK_SUMMARY_DIR}/{name}.png" for name in ("vs_report", "figure3", "error_histograms", "error_by_hour")]
         + expand(f"{CLOCK_MODEL_DIR}/learning_curves.png", model=CLOCK_HIGHLIGHT)
         + expand(f"{CLOCK_MODEL_DIR}/test_predictions.png", model=CLOCK_HIGHLIGHT)
     )

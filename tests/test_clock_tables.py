@@ -108,3 +108,25 @@ def test_figure3_needs_a_starred_history(tmp_path):
     with pytest.raises(ValueError, match="model number"):
         tables.figure3({"fiducial": _history(5, 0.5)}, tmp_path / "f.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_versus_report_pairs_each_model_with_the_report_and_draws_them(tmp_path):
+    t8 = {0: {"accuracy": 0.5, "cse_mean": 40.0}, "9": {"accuracy": 0.9, "cse_mean": 17.25}, 3: None}
+    nc = {12: t8["9"], 24: {"accuracy": 0.8, "cse_mean": 10.0}}
+    others = {"regression": {"cse_mean": 20.0}, "multihead": None}
+    points = tables.versus_report_points(t8, nc, others)
+    assert [(p["label"], p["group"]) for p in points] == [
+        ("0", "Table 8"), ("9", "Table 8"), ("n_c 24", "n_c sweep"), ("regression", "Table 9, multi-head")]
+    by = {p["label"]: p for p in points}
+    assert by["0"]["accuracy"] == (50.0, 81.0) and by["0"]["cse"] == (40.0, 28.0)
+    assert by["9"]["cse"] == (17.25, 16.0)
+    assert by["n_c 24"]["accuracy"] == (80.0, 93.0) and by["n_c 24"]["cse"] == (10.0, 9.8)
+    assert by["regression"]["accuracy"] is None and by["regression"]["cse"] == (20.0, 12.5)
+
+    tables.versus_report(t8, nc, others, tmp_path / "vs.png")
+    with Image.open(tmp_path / "vs.png") as im:
+        im.verify()
+        assert im.format == "PNG"
+    with pytest.raises(ValueError, match="no model"):
+        tables.versus_report({}, {}, {"multihead": None}, tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()

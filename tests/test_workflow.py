@@ -94,7 +94,8 @@ def test_snakemake_report_has_every_figure_with_the_captions_of_the_results_page
                 for path, r in results.items()}
     # the figures and tables of each task, each in the archive, with its caption
     for path in ("results/basics/summary/table3.csv", "results/basics/summary/overview.png",
-                 "results/clock/summary/figure3.png", "results/clock/summary/approaches.csv",
+                 "results/clock/summary/figure3.png", "results/clock/summary/vs_report.png",
+                 "results/clock/summary/approaches.csv",
                  "results/clock/models/final_nc12/test_predictions.png",
                  "results/generative/summary/comparison.csv", "results/generative/tinyhero/vae/figures/samples.png",
                  "results/data/tinyhero_downsampling.png", "results/clock/figures/samples.png"):

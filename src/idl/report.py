@@ -331,6 +331,7 @@ CAPTION_FILES = [
     ("results/clock/figures/samples.png", "clock_samples"),
     ("results/clock/figures/styles.png", "clock_styles"),
     ("results/clock/figures/views.png", "clock_views"),
+    ("results/clock/summary/vs_report.png", "clock_vs_report"),
     ("results/clock/summary/figure3.png", "clock_figure3"),
     ("results/clock/summary/error_histograms.png", "clock_error_histograms"),
     ("results/clock/summary/error_by_hour.png", "clock_error_by_hour"),

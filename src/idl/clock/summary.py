@@ -48,6 +48,7 @@ def write_summary(models_dir, out_dir, models: dict) -> dict:
         if row.get("starred") and table8_model(i) in histories
     }
     tables.figure3(starred, out_dir / "figure3.png")
+    tables.versus_report(t8, nc, {k: metrics.get(k) for k in ("regression", "multihead")}, out_dir / "vs_report.png")
     error_histograms({n: errors[n] for n in approach_names}, out_dir / "error_histograms.png",
                      title="common-sense error on the test split")
     error_by_hour({n: metrics[n]["cse_by_hour"] for n in approach_names}, out_dir / "error_by_hour.png")

@@ -193,6 +193,67 @@ def figure3(histories: Mapping[str, pd.DataFrame], path: str | Path, metric: str
     return FIGURE3_CAPTION
 
 
+# -------------------------------------------------------------- ours against the report's
+
+def versus_report_points(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | None],
+                         others: Mapping[str, Mapping | None]) -> list[dict]:
+    """Every model the report gives a number for and we have metrics for, as ``{label, group,
+    accuracy: (ours %, report's %), cse: (ours, report's)}``; a pair is None where either side has
+    no number (the report gives no accuracy for its regression or multi-head model).
+
+    ``t8``: Table 8's model number -> metrics; ``nc``: n_c -> metrics of ``final_nc{n_c}`` (12 is
+    Table 8's model 9, given once); ``others``: a key of ``report_numbers.CLOCK`` (the regression,
+    the multi-head model) -> metrics. A model without metrics is left out.
+    """
+    def pair(ours, ref, scale=1.0):
+        return None if ours is None or ref is None else (round(scale * float(ours), 4), float(ref))
+
+    rows = [(str(i), "Table 8", _lookup(t8, i), ref["accuracy"], ref["cse"]) for i, ref in sorted(TABLE8.items())]
+    rows += [(f"n_c {n}", "n_c sweep", _lookup(nc, n), CLOCK[f"final_nc{n}"]["accuracy"],
+              CLOCK[f"final_nc{n}"]["cse_mean"]) for n in NC_SWEEP[1:]]
+    rows += [(key, "Table 9, multi-head", m, CLOCK[key].get("accuracy"), CLOCK[key]["cse_mean"])
+             for key, m in others.items()]
+    return [{"label": label, "group": group,
+             "accuracy": pair(m.get("accuracy"), acc, 100.0), "cse": pair(m.get("cse_mean"), cse)}
+            for label, group, m, acc, cse in rows if m is not None]
+
+
+_GROUP_STYLE = {"Table 8": ("o", "tab:blue"), "n_c sweep": ("s", "tab:green"), "Table 9, multi-head": ("D", "tab:red")}
+
+
+def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | None],
+                  others: Mapping[str, Mapping | None], path: str | Path) -> None:
+    """:func:`versus_report_points` drawn as a PNG at ``path``, ours (y) against the report's (x),
+    accuracy and mean CSE side by side (its caption: captions/clock_vs_report.rst). No point at all
+    raises ``ValueError`` and writes nothing."""
+    points = versus_report_points(t8, nc, others)
+    if not points:
+        raise ValueError("versus the report: no model of the report's tables has metrics")
+    fig = Figure(figsize=(10, 4.8))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    for ax, key, title in ((axes[0], "accuracy", "test accuracy %, higher is better"),
+                           (axes[1], "cse", "mean CSE in minutes, lower is better")):
+        shown = [p for p in points if p[key] is not None]
+        top = 100.0 if key == "accuracy" else 1.08 * max([1.0, *(v for p in shown for v in p[key])])
+        ax.plot([0, top], [0, top], color="0.6", linewidth=1, zorder=1)
+        for p in shown:
+            marker, colour = _GROUP_STYLE[p["group"]]
+            (ours, ref) = p[key]
+            ax.scatter([ref], [ours], marker=marker, color=colour, s=36, zorder=3)
+            ax.annotate(p["label"], (ref, ours), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        ax.set(xlim=(0, top), ylim=(0, top), aspect="equal", title=title,
+               xlabel="the report's", ylabel="ours")
+        ax.grid(alpha=0.3)
+    groups = [g for g in _GROUP_STYLE if any(p["group"] == g for p in points)]
+    fig.legend([axes[0].scatter([], [], marker=_GROUP_STYLE[g][0], color=_GROUP_STYLE[g][1]) for g in groups],
+               groups, loc="lower center", ncol=len(groups), frameon=False, bbox_to_anchor=(0.5, -0.04))
+    fig.suptitle("Ours against the report's, model by model (on the diagonal, ours equals the report's)",
+                 fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png")
+
+
 # ------------------------------------------------------------------------ Table 8
 # Table 8's recipes themselves are params.yaml's clock.models t8_m0 ... t8_m8 (model 9 is final_nc12).
 
