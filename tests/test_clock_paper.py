@@ -4,7 +4,7 @@ import json
 import pytest
 import yaml
 
-from pipeline import Project
+from pipeline import ROOT, Project, named_config
 
 TARGET = "results/clock/models/upright_s2/metrics.json"
 
@@ -57,3 +57,32 @@ def test_general_reader_config_plans_its_whole_route_and_nothing_else(tmp_path):
         "clock_split_external[heldout_set]", "clock_train[general_ft]", "clock_evaluate[general_ft]",
         "clock_generated_set[course_like]", "clock_score[course_like,general]",
     }
+
+
+REPORT_TABLES = ["t8_m0", "t8_m1", "t8_m2", "t8_m3", "t8_m4", "t8_m5", "t8_m6", "t8_m7", "t8_m8",
+                 "final_nc12", "final_nc24", "final_nc48", "final_nc720", "regression", "multihead"]
+
+
+def test_report_settings_config_trains_the_reports_clock_tables_and_nothing_else(tmp_path):
+    """configs/clock-course-like-report-cpu.yaml as the README runs it: every model of Table 8, the n_c
+    sweep, Table 9 and the multi-head model, at the report's settings with a wall-clock cap, and the
+    summary (ours against the report's); none of the approaches beyond the report, no held-out style."""
+    p = Project(tmp_path / "proj")
+    config = ("--configfile", "params.yaml", "configs/clock-course-like-report-cpu.yaml", "--config", "profile=paper")
+    planned = p.snakemake_planned("results/clock/summary/summary.json", *config)
+    assert planned == {"generate_data[clock]", "clock_split", "clock_summary",
+                       *(f"clock_train[{m}]" for m in REPORT_TABLES), *(f"clock_evaluate[{m}]" for m in REPORT_TABLES)}
+    _, cfg = named_config(ROOT / "configs/clock-course-like-report-cpu.yaml")
+    assert cfg["clock"]["train"]["learning_rate"] == 2.0e-4 and cfg["clock"]["train"]["epochs"] == 200
+    assert cfg["clock"]["train"]["max_minutes"] == 12 and cfg["data"]["clock"]["synthetic"]["views"] == 10
+
+
+def test_readme_gives_the_report_settings_runs_table8_as_committed():
+    """The README's Table 8 figures are those of the run's own table8.csv (docs/results/)."""
+    import csv
+
+    with open(ROOT / "docs/results/clock_course_like_report_cpu/table8.csv") as f:
+        rows = {r["model"]: r for r in csv.DictReader(f)}
+    ours = [f"{rows[m]['acc % (ours)']} % / {rows[m]['mean CSE min (ours)']} min" for m in ("0", "9")]
+    assert f"[{ours[0]} and {ours[1]}](docs/results/clock_course_like_report_cpu/table8.csv)" in \
+        (ROOT / "README.md").read_text()
