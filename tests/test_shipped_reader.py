@@ -4,7 +4,6 @@ run's own parameters (configs/clock-paper-cpu.yaml over configs/clock-paper.yaml
 run's evaluate stage did, and those are the figures the README gives."""
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +12,8 @@ from idl.clock import read as R
 from idl.clock import recipes, synth
 from idl.clock.course_data import split_indices
 from idl.clock.labels import cse_minutes, to_minutes
-from pipeline import named_config
+from pipeline import ROOT, named_config
 
-ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "configs/clock-paper-cpu.yaml"
 MODEL = "upright_s4"
 #: the run's evaluate stage's metrics.json, copied from results/clock/models/upright_s4/

@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from idl.clock.labels import MINUTES_PER_DIAL
 from idl.io import atomic_path
@@ -246,7 +247,7 @@ def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | N
                xlabel="the report's", ylabel="ours")
         ax.grid(alpha=0.3)
     groups = [g for g in _GROUP_STYLE if any(p["group"] == g for p in points)]
-    fig.legend([axes[0].scatter([], [], marker=_GROUP_STYLE[g][0], color=_GROUP_STYLE[g][1]) for g in groups],
+    fig.legend([Line2D([], [], linestyle="", marker=_GROUP_STYLE[g][0], color=_GROUP_STYLE[g][1]) for g in groups],
                groups, loc="lower center", ncol=len(groups), frameon=False, bbox_to_anchor=(0.5, -0.04))
     fig.suptitle("Ours against the report's, model by model (on the diagonal, ours equals the report's)",
                  fontsize=10)
