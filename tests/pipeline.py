@@ -69,21 +69,24 @@ class Project:
             from idl.params import deep_merge
 
             params["profiles"]["demo"] = deep_merge(params["profiles"]["demo"], tweak_demo)
+        demo = params["profiles"]["demo"]
         if clock_models is not None:  # fewer models: the DAG (and so dvc.yaml) shrinks with them
             params["clock"]["models"] = {m: params["clock"]["models"][m] for m in clock_models}
+            demo.get("clock", {}).pop("models", None)  # these, not the demo's own choice
             # and the demo's held-out-style scores name only models that are left (none left: all)
-            heldout = params["profiles"]["demo"].get("clock", {}).get("heldout", {})
+            heldout = demo.get("clock", {}).get("heldout", {})
             if heldout.get("models"):
                 heldout["models"] = [m for m in heldout["models"] if m in clock_models] or None
         if basics_runs is not None:
             params["basics"]["runs"] = {r: params["basics"]["runs"][r] for r in basics_runs}
+            demo.get("basics", {}).pop("runs", None)
         if clock_external is not None:
             params["clock"]["external"] = clock_external
         if gen_datasets is not None:
             params["generative"]["datasets"] = gen_datasets
         if gen_models is not None:  # the recipes, and their demo overlays (partial recipes alone are invalid)
             params["generative"]["models"] = {m: params["generative"]["models"][m] for m in gen_models}
-            overlay = params["profiles"]["demo"].get("generative", {}).get("models", {})
+            overlay = demo.get("generative", {}).get("models", {})
             for m in set(overlay) - set(gen_models):
                 del overlay[m]
         self.write_params(params)

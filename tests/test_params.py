@@ -267,6 +267,29 @@ def test_a_recipe_set_to_null_is_left_out(raw):
         P.resolve(every, "mine.yaml")
 
 
+def test_a_task1_run_set_to_null_is_left_out_but_three_must_stay(raw):
+    """The best three of Task 1 go on to CIFAR-10: nulls may drop runs down to three, not below."""
+    names = sorted(raw["basics"]["runs"])
+    dropped = copy.deepcopy(raw)
+    for name in names[3:]:
+        dropped["basics"]["runs"][name] = None
+    assert sorted(P.resolve(dropped)["basics"]["runs"]) == names[:3]
+    dropped["basics"]["runs"][names[0]] = None
+    with pytest.raises(ParamsError, match=r"mine.yaml: basics.runs: 2 left after the nulls, and it needs at least 3"):
+        P.resolve(dropped, "mine.yaml")
+
+
+def test_the_demo_trains_one_model_of_each_kind(raw):
+    """The demo keeps Table 8's fiducial and final classifiers, the regression, the multi-head model and
+    the headline reader, and four Task 1 runs; the paper profile keeps every one."""
+    demo = P.resolve({**raw, "profile": "demo"})
+    kinds = {recipe["kind"] for recipe in demo["clock"]["models"].values()}
+    assert {"classify", "regress", "multihead", "multihead_angle"} <= kinds
+    assert {"t8_m0", "final_nc12", "multihead_angle_upright"} <= set(demo["clock"]["models"])
+    assert len(demo["basics"]["runs"]) == 4
+    assert len(P.resolve(raw)["clock"]["models"]) == len(raw["clock"]["models"]) == 20
+
+
 def test_a_wrong_recipe_is_named_by_its_wrong_key_not_as_not_null(raw):
     bad = copy.deepcopy(raw)
     bad["clock"]["models"]["multihead"]["kind"] = "nope"

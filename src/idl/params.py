@@ -24,7 +24,8 @@ SCHEMA = Path(__file__).with_name("params.schema.yaml")
 YTE_SWITCH = "__use_yte__"
 BASE_PROFILE = "paper"
 #: Recipe maps where a name set to null is left out, so that an overlay (configs/) can drop one.
-LEFT_OUT_BY_NULL = ("clock.models", "generative.models")
+# sections whose entries a null leaves out, and how many must be left (Task 1 retrains its best three)
+LEFT_OUT_BY_NULL = {"clock.models": 1, "generative.models": 1, "basics.runs": 3}
 
 
 # libyaml's parser when PyYAML has it: every Snakemake call reads params.yaml and the schema
@@ -165,12 +166,14 @@ def resolve(raw: Mapping, origin: str = "params.yaml") -> dict:
             raise ParamsError(f"{origin}: profile '{profile}' is not defined (known: {known})")
         origin = f"{origin} (profile {profile})"
         resolved = validate(deep_merge(resolved, overlays[profile]), origin)
-    for section in LEFT_OUT_BY_NULL:
+    for section, least in LEFT_OUT_BY_NULL.items():
         recipes = get_path(resolved, section)
         for name in [n for n, recipe in recipes.items() if recipe is None]:
             del recipes[name]
         if not recipes:
-            raise ParamsError(f"{origin}: {section}: every entry is null; at least one is needed")
+            raise ParamsError(f"{origin}: {section}: every entry is null, and it needs at least {least}")
+        if len(recipes) < least:
+            raise ParamsError(f"{origin}: {section}: {len(recipes)} left after the nulls, and it needs at least {least}")
     checks.check(resolved, origin)
     return resolved
 
