@@ -64,6 +64,11 @@ def _which(command: str) -> str | None:
 
 def check_available() -> None:
     """Raise :class:`SlurmUnavailable` unless a cluster can be started here."""
+    import importlib.util
+
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        raise SlurmUnavailable("Slurm test cluster: Snakemake's Slurm executor plugin is not installed; "
+                               "`./run setup --slurm` installs it (as .ci/run does)")
     missing = [c for c in COMMANDS if _which(c) is None]
     if missing:
         raise SlurmUnavailable(
