@@ -113,17 +113,23 @@ def record_time(project: Path, repeat: int) -> tuple[float, int]:
 
     outputs = [project / p for paths in dvc_stage_outputs(project / "dvc.yaml").values() for p in paths]
     code = "import sys; from idl.workflow import record_in_dvc; sys.exit(0 if record_in_dvc('params.yaml') else 1)"
+    files = [f for p in outputs for f in ([p] if p.is_file() else [q for q in p.rglob("*") if q.is_file()])]
+    before = {f: f.stat() for f in files}
     times = []
-    for _ in range(repeat):
-        now = time.time()
-        for p in outputs:  # a fresh run leaves new files: DVC hashes them again
-            for f in ([p] if p.is_file() else [q for q in p.rglob("*") if q.is_file()]):
+    try:
+        for _ in range(repeat):
+            now = time.time()
+            for f in files:  # a fresh run leaves new files: DVC hashes them again
                 os.utime(f, (now, now))
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", code], cwd=project, env=_env(), capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        if proc.returncode != 0:
-            raise SystemExit(f"recording failed:\n{proc.stderr[-3000:]}")
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", code], cwd=project, env=_env(), capture_output=True, text=True)
+            times.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                raise SystemExit(f"recording failed:\n{proc.stderr[-3000:]}")
+    finally:  # the project as it was, so that --project DIR can be measured again
+        for f, st in before.items():
+            os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+        subprocess.run([sys.executable, "-c", code], cwd=project, env=_env(), capture_output=True)
     return statistics.median(times), len(outputs)
 
 
