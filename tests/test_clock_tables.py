@@ -130,3 +130,29 @@ def test_versus_report_pairs_each_model_with_the_report_and_draws_them(tmp_path)
     with pytest.raises(ValueError, match="no model"):
         tables.versus_report({}, {}, {"multihead": None}, tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_table8_agreement_ranks_ours_against_the_report_and_says_it_in_words():
+    from idl.report_numbers import TABLE8
+
+    same = {i: {"accuracy": ref["accuracy"] / 100, "cse_mean": ref["cse"]} for i, ref in TABLE8.items()}
+    a = tables.table8_agreement(same)
+    assert a == {"models": list(range(10)), "spearman_accuracy": 1.0, "spearman_cse": 1.0,
+                 "accuracy_difference": 0.0, "cse_ratio": 1.0}
+    # the report's accuracies 81, 62, 67: ours in the opposite order, 10 points lower each,
+    # and twice the report's mean CSE (28, 44, 40) in the same order
+    three = {0: {"accuracy": 0.52, "cse_mean": 56}, "1": {"accuracy": 0.71, "cse_mean": 88},
+             2: {"accuracy": 0.57, "cse_mean": 80}, 3: None}
+    a = tables.table8_agreement(three)
+    assert a["models"] == [0, 1, 2]
+    assert a["spearman_accuracy"] == -1.0 and a["spearman_cse"] == 1.0
+    assert a["accuracy_difference"] == -10.0 and a["cse_ratio"] == 2.0
+    sentence = tables.agreement_sentence(a)
+    assert "models 0-2" in sentence and "-1.00 by accuracy" in sentence and "10.0 points below" in sentence
+    # all tied on our side: no order to compare
+    tied = {i: {"accuracy": 0.5, "cse_mean": 30} for i in (0, 1, 2)}
+    assert tables.table8_agreement(tied)["spearman_accuracy"] is None
+    assert "undefined" in tables.agreement_sentence(tables.table8_agreement(tied))
+    # fewer than three models: nothing to say
+    assert tables.table8_agreement({0: same[0], 9: same[9]}) is None
+    assert tables.agreement_sentence(None) == ""

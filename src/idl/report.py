@@ -197,6 +197,10 @@ def write_results_page(
     _table_from_csv(page, summary_dir / "nc_sweep.csv")
     page.h("Table 8: the hyper-parameter study (n_c = 12)", 3)
     _table_from_csv(page, summary_dir / "table8.csv")
+    from idl.clock.tables import agreement_sentence
+
+    if sentence := agreement_sentence(summary.get("table8_vs_report")):
+        page.p(sentence)
     notes = _table8_notes()
     if notes:
         page.p("How each Table 8 model is built here (where the report is ambiguous, the choice is ours): "

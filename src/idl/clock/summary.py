@@ -58,6 +58,7 @@ def write_summary(models_dir, out_dir, models: dict) -> dict:
         "best_model": best,
         "best_cse_mean": metrics[best]["cse_mean"],
         "cse_mean": {n: metrics[n]["cse_mean"] for n in models},
+        "table8_vs_report": tables.table8_agreement(t8),
     }
     write_json(out_dir / "summary.json", summary)
     return summary

@@ -219,6 +219,51 @@ def versus_report_points(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapp
             for label, group, m, acc, cse in rows if m is not None]
 
 
+def table8_agreement(t8: Mapping[int, Mapping | None]) -> dict | None:
+    """How closely our Table 8 follows the report's, over the models both have a number for.
+
+    ``spearman_accuracy`` and ``spearman_cse``: Spearman's rank correlation between ours and the
+    report's (1: the same order; tied values share their mean rank; None where one side is all
+    ties); ``accuracy_difference``: ours minus the report's, in points, averaged over the models;
+    ``cse_ratio``: the mean of ours over the report's mean CSE. None with fewer than three models.
+    """
+    rows = [(i, 100.0 * float(m["accuracy"]), float(ref["accuracy"]), float(m["cse_mean"]), float(ref["cse"]))
+            for i, ref in sorted(TABLE8.items())
+            if (m := _lookup(t8, i)) is not None and m.get("accuracy") is not None and m.get("cse_mean") is not None]
+    if len(rows) < 3:
+        return None
+    df = pd.DataFrame(rows, columns=["model", "acc", "acc_ref", "cse", "cse_ref"])
+
+    def spearman(ours: str, ref: str) -> float | None:
+        a, b = df[ours].rank().to_numpy(), df[ref].rank().to_numpy()
+        if a.std() == 0 or b.std() == 0:
+            return None
+        return round(float(np.corrcoef(a, b)[0, 1]), 4)
+
+    return {
+        "models": [int(i) for i in df["model"]],
+        "spearman_accuracy": spearman("acc", "acc_ref"),
+        "spearman_cse": spearman("cse", "cse_ref"),
+        "accuracy_difference": round(float((df["acc"] - df["acc_ref"]).mean()), 2),
+        "cse_ratio": round(float((df["cse"] / df["cse_ref"]).mean()), 3),
+    }
+
+
+def agreement_sentence(agreement: Mapping | None) -> str:
+    """:func:`table8_agreement` in words, for the results page; empty without it."""
+    if not agreement:
+        return ""
+    models = agreement["models"]
+    span = f"models {models[0]}-{models[-1]}" if models == list(range(models[0], models[-1] + 1)) else \
+        "models " + ", ".join(map(str, models))
+    rho = lambda v: "undefined (all tied)" if v is None else f"{v:.2f}"  # noqa: E731
+    diff = agreement["accuracy_difference"]
+    return (f"Over Table 8's {span}, ours against the report's: Spearman's rank correlation {rho(agreement['spearman_accuracy'])} "
+            f"by accuracy and {rho(agreement['spearman_cse'])} by mean CSE (1: the report's order); our accuracy is "
+            f"{abs(diff):.1f} points {'above' if diff >= 0 else 'below'} the report's on average, and our mean CSE "
+            f"{agreement['cse_ratio']:.2f} times the report's.")
+
+
 _GROUP_STYLE = {"Table 8": ("o", "tab:blue"), "n_c sweep": ("s", "tab:green"), "Table 9, multi-head": ("D", "tab:red")}
 
 
@@ -249,8 +294,11 @@ def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | N
     groups = [g for g in _GROUP_STYLE if any(p["group"] == g for p in points)]
     fig.legend([Line2D([], [], linestyle="", marker=_GROUP_STYLE[g][0], color=_GROUP_STYLE[g][1]) for g in groups],
                groups, loc="lower center", ncol=len(groups), frameon=False, bbox_to_anchor=(0.5, -0.04))
-    fig.suptitle("Ours against the report's, model by model (on the diagonal, ours equals the report's)",
-                 fontsize=10)
+    title = "Ours against the report's, model by model (on the diagonal, ours equals the report's)"
+    if (agreement := table8_agreement(t8)) is not None:
+        rho = ["-" if v is None else f"{v:.2f}" for v in (agreement["spearman_accuracy"], agreement["spearman_cse"])]
+        title += f"\nTable 8's order: Spearman {rho[0]} by accuracy, {rho[1]} by mean CSE"
+    fig.suptitle(title, fontsize=10)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png")
 
