@@ -77,6 +77,20 @@ def test_report_settings_config_trains_the_reports_clock_tables_and_nothing_else
     assert cfg["clock"]["train"]["max_minutes"] == 12 and cfg["data"]["clock"]["synthetic"]["views"] == 10
 
 
+def test_table8_only_config_plans_table8s_ten_models_and_the_summary(tmp_path):
+    """configs/clock-table8-only.yaml layered on the 25-a-minute run: Table 8's models 0-9, nothing else."""
+    files, cfg = named_config(ROOT / "configs/clock-table8-only.yaml")
+    assert files[-2:] == ["configs/clock-course-like-report-cpu-25.yaml", "configs/clock-table8-only.yaml"]
+    table8 = REPORT_TABLES[:10]
+    assert sorted(cfg["clock"]["models"]) == sorted(table8)
+    assert cfg["data"]["clock"]["synthetic"]["per_minute"] == 25
+    p = Project(tmp_path / "proj")
+    planned = p.snakemake_planned("results/clock/summary/summary.json", "--configfile", *files,
+                                  "--config", "profile=paper")
+    assert planned == {"generate_data[clock]", "clock_split", "clock_summary",
+                       *(f"clock_train[{m}]" for m in table8), *(f"clock_evaluate[{m}]" for m in table8)}
+
+
 def test_readme_gives_the_report_settings_runs_table8_as_committed():
     """The README's Table 8 figures are those of the run's own table8.csv (docs/results/)."""
     import csv
