@@ -213,6 +213,28 @@ def test_config_override_runs_but_is_not_recorded(snakemade):
     assert p.dvc_status() == {}
 
 
+def test_switching_parameter_files_reruns_only_what_their_values_change(snakemade):
+    """A run with an override file, a look at params.yaml (`snakemake -n`: the value files flip back
+    to its values), then the override with one more, unrelated file: what the first run made still
+    stands, and only the stage whose value the extra file changes is planned. The value files hold
+    the values alone, so Snakemake finds them as they were when each stage ran, whichever parameter
+    file wrote them (it used to plan everything the override had made, and retrain it)."""
+    p = snakemade
+    (p.path / "override.yaml").write_text("prepare:\n  afhq:\n    size: 16\n")
+    (p.path / "unrelated.yaml").write_text("prepare:\n  pistachio:\n    size: 8\n")
+    p.snakemake("--configfile", "params.yaml", "override.yaml")
+    assert p.snakemake_planned() == {"prepare_images[afhq]"}  # params.yaml's value differs
+    assert p.snakemake_planned("--configfile", "params.yaml", "override.yaml") == set()
+    assert p.snakemake_planned() == {"prepare_images[afhq]"}
+    assert p.snakemake_planned("--configfile", "params.yaml", "override.yaml", "unrelated.yaml") == \
+        {"prepare_images[pistachio]"}
+    # back to params.yaml: only what the override made is redone, and the run is recorded
+    assert p.snakemake_planned() == {"prepare_images[afhq]"}
+    p.snakemake()
+    assert p.snakemake_planned() == set()
+    assert p.dvc_status() == {}
+
+
 def _as_stage(job: str) -> str:
     """Snakemake's 'rule[a,b]' as DVC's stage name 'rule_a_b'."""
     rule, _, wildcards = job.partition("[")

@@ -299,6 +299,8 @@ def record_in_dvc(params_file: str, root: str | Path = ".") -> bool:
 
 
 STAMP_DIR = OVERRIDE_DIR / "values"
+#: key -> the parameter file its value file was last written from (not an input of any stage)
+STAMP_SOURCES = OVERRIDE_DIR / "values-from.json"
 
 
 def _expand(template: str, resolved: Mapping) -> list[str]:
@@ -339,6 +341,12 @@ def write_param_stamps(config: Mapping, resolved: Mapping, params_file: str) -> 
     trigger cannot do this: it compares with what Snakemake itself last ran. Switching
     between params.yaml and a ``--config`` override stamps a changed value "now" (outputs
     made under the other file are stale) and keeps the stamp of an unchanged one.
+
+    A file holds the value alone; which parameter file wrote it is kept apart (``STAMP_SOURCES``).
+    So when a value comes back to what a stage ran with (an override, a look at params.yaml,
+    the override again with another file beside it), the file is byte for byte what Snakemake
+    saw then, and its checksum (Snakemake keeps one of each small input) tells it that nothing
+    changed, however new the file's time.
     """
     import json
     import os
@@ -350,28 +358,39 @@ def write_param_stamps(config: Mapping, resolved: Mapping, params_file: str) -> 
     for script in sorted(p.stem for p in SCRIPTS.glob("*.py") if not p.stem.startswith("_")):
         for template in declared_params(script):
             keys.update(P.tracked_keys(config, _expand(template, resolved)))
+    try:
+        sources = json.loads(STAMP_SOURCES.read_text())
+    except (OSError, ValueError):
+        sources = {}
+    known = dict(sources)
     for key in sorted(keys):
         path = Path(stamp_path(key))
         try:
             value = P.get_path(config, key)
         except KeyError:
             value = None
-        old = None
-        if path.exists():
-            try:
-                old = json.loads(path.read_text())
-            except ValueError:
-                old = None
-        if old is not None and old.get("params_file") == params_file and old.get("value") == value:
-            continue
+        text = json.dumps({"value": value}, sort_keys=True, indent=1) + "\n"
+        try:
+            old_text = path.read_text()
+            old = json.loads(old_text)
+        except (OSError, ValueError):
+            old_text, old = None, None
+        source = sources.get(key, old.get("params_file") if isinstance(old, dict) else None)  # the older files said it inside
         if old is not None and old.get("value") == value:
-            stamp = path.stat().st_mtime  # same value from another parameter file: the outputs stand
-        elif old is None or old.get("params_file") == params_file:
-            stamp = os.stat(params_file).st_mtime
+            if old_text != text:  # an older file: same value, written again keeping its time
+                stamp = path.stat().st_mtime
+                write_text(path, text)
+                os.utime(path, (stamp, stamp))
         else:
-            stamp = time.time()
-        write_text(path, json.dumps({"params_file": params_file, "value": value}, sort_keys=True, indent=1) + "\n")
-        os.utime(path, (stamp, stamp))
+            if old is None or source == params_file:
+                stamp = os.stat(params_file).st_mtime
+            else:
+                stamp = time.time()
+            write_text(path, text)
+            os.utime(path, (stamp, stamp))
+        sources[key] = params_file
+    if sources != known:
+        write_text(STAMP_SOURCES, json.dumps(sources, sort_keys=True, indent=1) + "\n")
 
 
 def stage_param_keys(config: Mapping, script: str, wildcards: Mapping[str, str]) -> list[str]:
