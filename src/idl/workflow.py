@@ -375,17 +375,17 @@ def write_param_stamps(config: Mapping, resolved: Mapping, params_file: str) -> 
             old = json.loads(old_text)
         except (OSError, ValueError):
             old_text, old = None, None
-        source = sources.get(key, old.get("params_file") if isinstance(old, dict) else None)  # the older files said it inside
+        if not isinstance(old, dict):
+            old = None
+        source = sources.get(key, old and old.get("params_file"))  # the older files said it inside
         if old is not None and old.get("value") == value:
-            if old_text != text:  # an older file: same value, written again keeping its time
-                stamp = path.stat().st_mtime
-                write_text(path, text)
-                os.utime(path, (stamp, stamp))
+            # same value, from whichever file: its time stands (an older file is rewritten in this form)
+            stamp = None if old_text == text else path.stat().st_mtime
+        elif old is None or source == params_file:
+            stamp = os.stat(params_file).st_mtime
         else:
-            if old is None or source == params_file:
-                stamp = os.stat(params_file).st_mtime
-            else:
-                stamp = time.time()
+            stamp = time.time()
+        if stamp is not None:
             write_text(path, text)
             os.utime(path, (stamp, stamp))
         sources[key] = params_file

@@ -48,7 +48,9 @@ def write_summary(models_dir, out_dir, models: dict) -> dict:
         if row.get("starred") and table8_model(i) in histories
     }
     tables.figure3(starred, out_dir / "figure3.png")
-    tables.versus_report(t8, nc, {k: metrics.get(k) for k in ("regression", "multihead")}, out_dir / "vs_report.png")
+    agreement = tables.table8_agreement(t8)
+    tables.versus_report(t8, nc, {k: metrics.get(k) for k in ("regression", "multihead")}, out_dir / "vs_report.png",
+                         agreement)
     error_histograms({n: errors[n] for n in approach_names}, out_dir / "error_histograms.png",
                      title="common-sense error on the test split")
     error_by_hour({n: metrics[n]["cse_by_hour"] for n in approach_names}, out_dir / "error_by_hour.png")
@@ -58,7 +60,7 @@ def write_summary(models_dir, out_dir, models: dict) -> dict:
         "best_model": best,
         "best_cse_mean": metrics[best]["cse_mean"],
         "cse_mean": {n: metrics[n]["cse_mean"] for n in models},
-        "table8_vs_report": tables.table8_agreement(t8),
+        "table8_vs_report": agreement,
     }
     write_json(out_dir / "summary.json", summary)
     return summary

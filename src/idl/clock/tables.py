@@ -249,6 +249,12 @@ def table8_agreement(t8: Mapping[int, Mapping | None]) -> dict | None:
     }
 
 
+def _spearmans(agreement: Mapping, undefined: str) -> tuple[str, str]:
+    """The two rank correlations of :func:`table8_agreement`, as text."""
+    return tuple(undefined if v is None else f"{v:.2f}"
+                 for v in (agreement["spearman_accuracy"], agreement["spearman_cse"]))
+
+
 def agreement_sentence(agreement: Mapping | None) -> str:
     """:func:`table8_agreement` in words, for the results page; empty without it."""
     if not agreement:
@@ -256,10 +262,10 @@ def agreement_sentence(agreement: Mapping | None) -> str:
     models = agreement["models"]
     span = f"models {models[0]}-{models[-1]}" if models == list(range(models[0], models[-1] + 1)) else \
         "models " + ", ".join(map(str, models))
-    rho = lambda v: "undefined (all tied)" if v is None else f"{v:.2f}"  # noqa: E731
+    by_acc, by_cse = _spearmans(agreement, "undefined (all tied)")
     diff = agreement["accuracy_difference"]
-    return (f"Over Table 8's {span}, ours against the report's: Spearman's rank correlation {rho(agreement['spearman_accuracy'])} "
-            f"by accuracy and {rho(agreement['spearman_cse'])} by mean CSE (1: the report's order); our accuracy is "
+    return (f"Over Table 8's {span}, ours against the report's: Spearman's rank correlation {by_acc} "
+            f"by accuracy and {by_cse} by mean CSE (1: the report's order); our accuracy is "
             f"{abs(diff):.1f} points {'above' if diff >= 0 else 'below'} the report's on average, and our mean CSE "
             f"{agreement['cse_ratio']:.2f} times the report's.")
 
@@ -268,10 +274,11 @@ _GROUP_STYLE = {"Table 8": ("o", "tab:blue"), "n_c sweep": ("s", "tab:green"), "
 
 
 def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | None],
-                  others: Mapping[str, Mapping | None], path: str | Path) -> None:
+                  others: Mapping[str, Mapping | None], path: str | Path, agreement: Mapping | None = None) -> None:
     """:func:`versus_report_points` drawn as a PNG at ``path``, ours (y) against the report's (x),
-    accuracy and mean CSE side by side (its caption: captions/clock_vs_report.rst). No point at all
-    raises ``ValueError`` and writes nothing."""
+    accuracy and mean CSE side by side (its caption: captions/clock_vs_report.rst); ``agreement``
+    (:func:`table8_agreement` of ``t8``), if given, goes into the title. No point at all raises
+    ``ValueError`` and writes nothing."""
     points = versus_report_points(t8, nc, others)
     if not points:
         raise ValueError("versus the report: no model of the report's tables has metrics")
@@ -295,9 +302,9 @@ def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | N
     fig.legend([Line2D([], [], linestyle="", marker=_GROUP_STYLE[g][0], color=_GROUP_STYLE[g][1]) for g in groups],
                groups, loc="lower center", ncol=len(groups), frameon=False, bbox_to_anchor=(0.5, -0.04))
     title = "Ours against the report's, model by model (on the diagonal, ours equals the report's)"
-    if (agreement := table8_agreement(t8)) is not None:
-        rho = ["-" if v is None else f"{v:.2f}" for v in (agreement["spearman_accuracy"], agreement["spearman_cse"])]
-        title += f"\nTable 8's order: Spearman {rho[0]} by accuracy, {rho[1]} by mean CSE"
+    if agreement:
+        by_acc, by_cse = _spearmans(agreement, "-")
+        title += f"\nTable 8's order: Spearman {by_acc} by accuracy, {by_cse} by mean CSE"
     fig.suptitle(title, fontsize=10)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150, bbox_inches="tight", format="png")
