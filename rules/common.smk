@@ -182,14 +182,23 @@ def curriculum_option(wildcards, input):
 
 
 def init_model(wildcards):
-    """Input function: the trained model the recipe's init_from names (its starting weights), if any."""
-    source = RESOLVED["clock"]["models"][wildcards.model].get("init_from")
-    return [f"{CLOCK_MODEL_DIR}/model.keras".format(model=source)] if source else []
+    """Input function: the starting weights of a recipe with init_from (the trained model it names) or
+    init_from_reader (the reader folder's two files), else none."""
+    recipe = RESOLVED["clock"]["models"][wildcards.model]
+    if recipe.get("init_from"):
+        return [f"{CLOCK_MODEL_DIR}/model.keras".format(model=recipe["init_from"])]
+    if recipe.get("init_from_reader"):
+        return [f"{recipe['init_from_reader']}/{name}" for name in ("reader.json", "reader.weights.h5")]
+    return []
 
 
 def init_option(wildcards, input):
-    """Params function: " --init-from MODEL" for a recipe with init_from, else nothing at all."""
-    return f" --init-from {input.init[0]}" if input.init else ""
+    """Params function: " --init-from MODEL" or " --init-from-reader FOLDER", else nothing at all."""
+    if not input.init:
+        return ""
+    if RESOLVED["clock"]["models"][wildcards.model].get("init_from_reader"):
+        return f" --init-from-reader {Path(input.init[0]).parent}"
+    return f" --init-from {input.init[0]}"
 
 
 def folder_of_output(name):

@@ -19,6 +19,8 @@ def add_arguments(ap):
                     help="generated clock folders of a rotation curriculum (recipes with curriculum)")
     ap.add_argument("--init-from", type=Path, default=None,
                     help="model.keras of the clock model the recipe's init_from names (its starting weights)")
+    ap.add_argument("--init-from-reader", type=Path, default=None,
+                    help="the reader folder the recipe's init_from_reader names (its starting weights)")
 
 
 def main(args, p):
@@ -34,6 +36,7 @@ def main(args, p):
         seed=p["seed"],
         curriculum_dirs=args.curriculum_data,
         init_from=args.init_from,
+        init_from_reader=args.init_from_reader,
     )
 
 

@@ -56,6 +56,8 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
                    entry["generate"])
     for name, recipe in sorted(resolved["clock"]["models"].items()):
         _check(bad, f"clock.models.{name}", Recipe.from_params, recipe)
+        if isinstance(recipe, Mapping) and isinstance(recipe.get("init_from_reader"), str):
+            _check(bad, f"clock.models.{name}.init_from_reader", check_reader_folder, recipe["init_from_reader"])
     _check(bad, "clock.models", check_init_from, resolved["clock"]["models"])
     _check(bad, "clock.models", check_train_on, resolved["clock"]["models"], resolved["clock"]["external"])
     for name, run in sorted(resolved["basics"]["runs"].items()):
@@ -98,6 +100,18 @@ def check_image_side(side: int) -> None:
     halves it down to 2x2, so the side must be a power of two, at least 8."""
     if side < 8 or side & (side - 1):
         raise ValueError(f"Task 3's models need a power of two, at least 8 (the report: 32), got {side}")
+
+
+def check_reader_folder(folder: str) -> None:
+    """``folder`` holds a clock reader whose reader.json this project reads (the weights are checked
+    when training starts from them)."""
+    from idl.clock.read import read_meta
+    from idl.errors import DataError
+
+    try:
+        read_meta(folder)
+    except DataError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _check(bad, key: str, fn, *values) -> None:

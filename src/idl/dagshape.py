@@ -32,7 +32,7 @@ def dag_shape(resolved: Mapping) -> str:
         "generated": sorted(name for name, cfg in resolved["data"].items()
                             if isinstance(cfg, Mapping) and cfg.get("source") == "synthetic"),
         "basics_runs": sorted(resolved["basics"]["runs"]),
-        "clock_models": {name: [recipe.get("init_from"), recipe.get("train_on"),
+        "clock_models": {name: [recipe.get("init_from"), recipe.get("init_from_reader"), recipe.get("train_on"),
                                 rotations(validate_curriculum(recipe.get("curriculum")))]
                          for name, recipe in sorted(clock["models"].items())},
         "clock_external": {name: entry if isinstance(entry, str) else "generated"

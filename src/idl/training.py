@@ -354,12 +354,14 @@ class _Budget(keras.callbacks.Callback):
                      epoch + 1, self.max_minutes, self.seconds / 60)
 
 
-def init_weights(model: keras.Model, path: str | Path) -> list[str]:
-    """Copy the weights of the saved model at ``path`` into ``model``, layer by layer, where a layer of
-    the same name has weights of the same shapes; returns the names of the layers that keep their
-    fresh weights. Raises ``ValueError`` if no layer matches (not a model to start from). Custom
-    layers load because building ``model`` imported the module that registers them."""
-    old = {layer.name: layer for layer in _walk_layers(keras.models.load_model(path, compile=False))}
+def init_weights(model: keras.Model, source: str | Path | keras.Model) -> list[str]:
+    """Copy the weights of ``source`` (a model, or the path of a saved one) into ``model``, layer by
+    layer, where a layer of the same name has weights of the same shapes; returns the names of the
+    layers that keep their fresh weights. Raises ``ValueError`` if no layer matches (not a model to
+    start from). Custom layers load because building ``model`` imported the module that registers them."""
+    loaded = source if isinstance(source, keras.Model) else keras.models.load_model(source, compile=False)
+    path = getattr(source, "name", None) if isinstance(source, keras.Model) else source
+    old = {layer.name: layer for layer in _walk_layers(loaded)}
     copied, fresh = [], []
     for layer in _walk_layers(model):
         if not layer.weights or hasattr(layer, "layers"):  # leaves only: a nested model's are walked
@@ -375,6 +377,17 @@ def init_weights(model: keras.Model, path: str | Path) -> list[str]:
                          "start from; name a model of the same architecture")
     log.info("started from %s: %d layers copied, fresh: %s", path, len(copied), ", ".join(fresh) or "none")
     return fresh
+
+
+def weights_digest(model: keras.Model) -> str:
+    """SHA-256 of ``model``'s weights (names, shapes, dtypes and values, in order): what a run that
+    starts from it started from."""
+    h = hashlib.sha256()
+    for w in model.weights:
+        a = np.ascontiguousarray(keras.ops.convert_to_numpy(w))
+        h.update(f"{w.path}:{a.shape}:{a.dtype};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 # -------------------------------------------------------------------------- state
@@ -457,7 +470,7 @@ def train(
     loss_weights=None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     compile_model: Callable[[keras.Model, int], None] | None = None,
-    init_from: str | Path | None = None,
+    init_from: str | Path | keras.Model | None = None,
     epoch_metrics: Callable[[keras.Model], dict] | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` the report's way, as ``settings`` say; write ``model.keras`` and ``history.csv``.
@@ -471,9 +484,9 @@ def train(
     ``keras.utils.PyDataset`` (``y_train`` None) that batches and shuffles itself and has
     ``num_rows`` and ``describe()``; its ``callbacks`` attribute, if any, runs before the project's
     own, so what they log is in the history (the clock curriculum, :mod:`idl.clock.curriculum`).
-    ``init_from``: a saved model (``.keras``) whose weights the new model starts from, layer by
-    layer where names and shapes match (:func:`init_weights`); the optimizer and its schedule
-    start fresh.
+    ``init_from``: a model, or a saved one (``.keras``), whose weights the new model starts from,
+    layer by layer where names and shapes match (:func:`init_weights`); the optimizer and its
+    schedule start fresh.
     ``epoch_metrics(model)``: more scores after each epoch, ``{name: value}``, logged with Keras'
     own (the clock models' common-sense error on the validation set).
     Returns the history, one row per epoch (columns epoch, loss, metrics, val_*, learning_rate).
@@ -497,7 +510,7 @@ def train(
         # before the resume check, which fingerprints the start; a resumed run's backup then
         # overwrites these weights with its own
         init_weights(model, init_from)
-        started_from = sha256_file(init_from)
+        started_from = weights_digest(init_from) if isinstance(init_from, keras.Model) else sha256_file(init_from)
 
     # what the run computes: state left by a run with anything else here is not resumed
     made_with = {

@@ -71,6 +71,9 @@ are for the caller's training and are only checked here (left out or null: the c
 ``init_from`` names another ``clock.models`` entry whose trained weights this model starts from
 (layers of the same name and shape; the optimizer and its schedule start fresh): a warm restart,
 or a bigger model grown from a smaller one. :func:`check_init_from` checks the names.
+``init_from_reader`` names a reader folder instead (``reader.json`` and ``reader.weights.h5``, e.g.
+the shipped one, ``src/idl/clock/shipped``): the model starts from its checked weights, so a
+variant of the shipped reader trains without training the reader first.
 """
 from __future__ import annotations
 
@@ -133,7 +136,8 @@ ROTATION_FILL_MODE = "reflect"
 
 _ALLOWED = ("kind", "n_classes", "preset", *KNOBS, "augment_rotation", "augment_quarter_turns", "curriculum",
             "upright", "hour_hand", "loss_weights", "batch_size", "learning_rate", "lr_halving_epochs",
-            "epochs", "patience", "max_minutes", "init_from", "train_on")
+            "epochs", "patience", "max_minutes", "init_from", "init_from_reader",
+            "train_on")
 
 
 # ------------------------------------------------------------------------- recipe
@@ -175,6 +179,8 @@ class Recipe:
     max_minutes: float | None = None
     #: the clock.models entry whose trained weights this model starts from
     init_from: str | None = None
+    #: or the reader folder whose checked weights it starts from (:mod:`idl.clock.read`)
+    init_from_reader: str | None = None
     #: the clock.external folder this model trains and is tested on (None: the clock data)
     train_on: str | None = None
 
@@ -284,12 +290,25 @@ class Recipe:
                 raise ValueError(f"clock recipe 'init_from' must name a clock.models entry, got "
                                  f"{recipe['init_from']!r}")
             out["init_from"] = recipe["init_from"]
+        if recipe.get("init_from_reader") is not None:
+            if not isinstance(recipe["init_from_reader"], str) or not recipe["init_from_reader"]:
+                raise ValueError(f"clock recipe 'init_from_reader' must be a reader folder, got "
+                                 f"{recipe['init_from_reader']!r}")
+            if "init_from" in out:
+                raise ValueError("clock recipe: give init_from (a clock model) or init_from_reader (a reader "
+                                 "folder), not both")
+            out["init_from_reader"] = recipe["init_from_reader"]
         if recipe.get("train_on") is not None:
             if not isinstance(recipe["train_on"], str) or not recipe["train_on"]:
                 raise ValueError(f"clock recipe 'train_on' must name a clock.external folder, got "
                                  f"{recipe['train_on']!r}")
             out["train_on"] = recipe["train_on"]
         return cls(**out)
+
+    @property
+    def starts_from(self) -> str | None:
+        """What the model's starting weights come from (a clock model or a reader folder), if anything."""
+        return self.init_from or self.init_from_reader
 
     def arch(self) -> dict:
         """Keyword arguments for the spec builders of :mod:`idl.models.specs` (``dropout`` only where
@@ -687,6 +706,6 @@ def describe(r: Recipe) -> str:
         extras.append(f"learning rate {r.learning_rate:g}")
     if r.lr_halving_epochs not in (None, train["lr_halving_epochs"]):
         extras.append(f"LR halves every {r.lr_halving_epochs:g} epochs")
-    if r.init_from:
-        extras.append(f"started from {r.init_from}")
+    if r.starts_from:
+        extras.append(f"started from {r.starts_from}")
     return "; ".join([text, *extras])

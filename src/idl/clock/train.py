@@ -80,23 +80,29 @@ def curriculum_images(recipe: Recipe, curriculum_dirs, labels: np.ndarray, shape
 
 
 def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mapping, train_cfg: Mapping, seed: int,
-                      curriculum_dirs=None, init_from=None):
+                      curriculum_dirs=None, init_from=None, init_from_reader=None):
     """Train the model of ``model_cfg`` (a ``clock.models`` entry) with ``train_cfg`` (``clock.train``);
-    ``init_from``: the trained ``model.keras`` of the entry its ``init_from`` names."""
+    ``init_from``: the trained ``model.keras`` of the entry its ``init_from`` names;
+    ``init_from_reader``: the reader folder its ``init_from_reader`` names (weights checked on load)."""
     from idl.clock import recipes
 
     recipe = Recipe.from_params(model_cfg)
-    if (recipe.init_from is None) != (init_from is None):
-        raise ValueError(f"model {recipes.describe(recipe)}: its recipe's init_from is {recipe.init_from!r} but "
-                         f"the starting weights given are {init_from!r}")
+    for key, given in (("init_from", init_from), ("init_from_reader", init_from_reader)):
+        if (getattr(recipe, key) is None) != (given is None):
+            raise ValueError(f"model {recipes.describe(recipe)}: its recipe's {key} is {getattr(recipe, key)!r} "
+                             f"but the starting weights given are {given!r}")
     # the files are checked before Keras is imported: a bad file fails in a second, not after TF starts
     images, labels, split = load_with_split(Path(data_dir), Path(split_dir))
+    if init_from_reader is not None:
+        from idl.clock.read import read_meta, verified_weights
+
+        verified_weights(init_from_reader, read_meta(init_from_reader))
     turns = None
-    if recipe.upright and (recipe.init_from is None or (Path(data_dir) / TURN_FILE).exists()):
+    if recipe.upright and (recipe.starts_from is None or (Path(data_dir) / TURN_FILE).exists()):
         turns = load_dial_turn(data_dir, len(labels))
     elif recipe.upright:
         log.info("%s has no %s: the orientation network keeps the weights of %s and is not trained; the "
-                 "reading network learns on the pictures it turns upright", data_dir, TURN_FILE, recipe.init_from)
+                 "reading network learns on the pictures it turns upright", data_dir, TURN_FILE, recipe.starts_from)
     turn_record = turns is not None
 
     from idl.models.clock import prepare_images
@@ -144,7 +150,17 @@ def train_clock_model(data_dir, split_dir, out_dir, state_dir, model_cfg: Mappin
         x_train, y_train, x[va], _take(y, va), settings,
         out_dir=out_dir,
         state_dir=state_dir,
-        init_from=init_from,
+        init_from=init_from if init_from_reader is None else _reader_model(init_from_reader),
         epoch_metrics=val_cse,
         **recipes.compile_kwargs(recipe, turn_record),
     )
+
+
+def _reader_model(folder):
+    """The model of the reader in ``folder``, its weights' SHA-256 checked (:func:`idl.clock.read.load_reader`)."""
+    from idl.clock.read import load_reader
+
+    reader = load_reader(folder)
+    log.info("starting from the reader in %s (%s, trained at %dx%d)", folder, reader.meta.get("model"),
+             reader.image_size, reader.image_size)
+    return reader.model
