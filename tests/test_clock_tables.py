@@ -156,3 +156,17 @@ def test_table8_agreement_ranks_ours_against_the_report_and_says_it_in_words():
     # fewer than three models: nothing to say
     assert tables.table8_agreement({0: same[0], 9: same[9]}) is None
     assert tables.agreement_sentence(None) == ""
+
+
+def test_labels_of_nearly_equal_points_are_placed_apart():
+    from idl.clock.tables import _label_offsets
+
+    # far apart: both right and above their points
+    assert _label_offsets([(10, 10, "1"), (60, 60, "7")], top=100) == [(4, 3), (4, 3)]
+    # models 1 and 7 at 25 clocks a minute (mean CSE against the report's): 7's marker is where 1's
+    # label would go, so 1's label goes to the left
+    assert _label_offsets([(44, 41.0, "1"), (45, 41.0, "7")], top=48.6) == [(-9.5, 3), (4, 3)]
+    # nowhere free: the least covered place (here, away from the crowd of markers on the right)
+    right = [(x, y, "") for x in range(51, 58) for y in range(44, 57)]
+    left_above = [(x, y, "") for x in range(43, 50) for y in range(51, 56)]
+    assert _label_offsets([(50, 50, "ab"), *right, *left_above, (46, 47, "")], top=100)[0] == (-15, -12)

@@ -273,6 +273,31 @@ def agreement_sentence(agreement: Mapping | None) -> str:
 _GROUP_STYLE = {"Table 8": ("o", "tab:blue"), "n_c sweep": ("s", "tab:green"), "Table 9, multi-head": ("D", "tab:red")}
 
 
+def _label_offsets(points: Sequence[tuple[float, float, str]], top: float,
+                   side_pt: float = 260) -> list[tuple[float, float]]:
+    """Offsets in points for the labels of ``points`` ((x, y, label) on square axes of ``top`` data
+    units and about ``side_pt`` points a side): right and above each point where that covers no
+    marker and no label placed before, else right and below, left and above, left and below, above,
+    below (where none is free, the least covered), so that nearly equal points do not print over each other."""
+    scale = top / side_pt  # data units per point
+    marker, char, height = 7.0, 5.5, 9.0  # sizes in points (a marker of s=36 is 6 across)
+    # boxes (x, y, width, height) nothing may cover: every marker, then each label as it is placed
+    taken = [(x - marker / 2 * scale, y - marker / 2 * scale, marker * scale, marker * scale) for x, y, _ in points]
+    out = []
+    for x, y, label in points:
+        width = char * len(label)
+        choices = [(4.0, 3.0), (4.0, -3.0 - height), (-4.0 - width, 3.0), (-4.0 - width, -3.0 - height),
+                   (-width / 2, 5.0), (-width / 2, -5.0 - height)]
+        w, h = width * scale, height * scale
+        boxes = [(x + dx * scale, y + dy * scale) for dx, dy in choices]
+        covered = [sum(max(0.0, min(bx + w, px + pw) - max(bx, px)) * max(0.0, min(by + h, py + ph) - max(by, py))
+                       for px, py, pw, ph in taken) for bx, by in boxes]
+        i = covered.index(min(covered))  # the first free place, or the least covered
+        taken.append((*boxes[i], w, h))
+        out.append(choices[i])
+    return out
+
+
 def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | None],
                   others: Mapping[str, Mapping | None], path: str | Path, agreement: Mapping | None = None) -> None:
     """:func:`versus_report_points` drawn as a PNG at ``path``, ours (y) against the report's (x),
@@ -290,11 +315,12 @@ def versus_report(t8: Mapping[int, Mapping | None], nc: Mapping[int, Mapping | N
         shown = [p for p in points if p[key] is not None]
         top = 100.0 if key == "accuracy" else 1.08 * max([1.0, *(v for p in shown for v in p[key])])
         ax.plot([0, top], [0, top], color="0.6", linewidth=1, zorder=1)
-        for p in shown:
+        offsets = _label_offsets([(p[key][1], p[key][0], p["label"]) for p in shown], top)
+        for p, offset in zip(shown, offsets):
             marker, colour = _GROUP_STYLE[p["group"]]
             (ours, ref) = p[key]
             ax.scatter([ref], [ours], marker=marker, color=colour, s=36, zorder=3)
-            ax.annotate(p["label"], (ref, ours), textcoords="offset points", xytext=(4, 3), fontsize=8)
+            ax.annotate(p["label"], (ref, ours), textcoords="offset points", xytext=offset, fontsize=8)
         ax.set(xlim=(0, top), ylim=(0, top), aspect="equal", title=title,
                xlabel="the report's", ylabel="ours")
         ax.grid(alpha=0.3)
