@@ -52,7 +52,7 @@ def test_general_reader_config_plans_its_whole_route_and_nothing_else(tmp_path):
                "results/clock/models/general_ft/metrics.json", "results/clock/scores/course_like/general/metrics.json")
     planned = p.snakemake_planned(*targets, *config)
     assert planned == {
-        "generate_data[clock]", "clock_split", "clock_train[general]", "clock_evaluate[general]",
+        "generate_data[clock]", "clock_split", "clock_train[general_s1]", "clock_train[general]", "clock_evaluate[general]",
         "clock_heldout_data", "clock_score_heldout",
         "clock_split_external[heldout_set]", "clock_train[general_ft]", "clock_evaluate[general_ft]",
         "clock_generated_set[course_like]", "clock_score[course_like,general]",
