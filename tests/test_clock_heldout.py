@@ -15,9 +15,11 @@ SCORES = "results/clock/scores/heldout_style"
 @pytest.mark.slow
 def test_every_model_is_scored_on_the_heldout_style_by_the_pipeline(tmp_path):
     p = Project(tmp_path / "proj", tweak_demo=TINY, clock_models=["final_nc12", "regression"],
-                clock_external={"thin_two_views": {"generate": {"images": 24, "views": 2, "dials": ["thin"]}}})
+                clock_external={"thin_two_views": {"generate": {"images": 24, "views": 2, "dials": ["thin"]}},
+                                "foreign": {"independent": {"images": 24, "size": 48}}})
     p.snakemake(f"{SCORES}/summary.json", "results/clock/figures/styles.png",
-                "results/clock/scores/thin_two_views/final_nc12/metrics.json")
+                "results/clock/scores/thin_two_views/final_nc12/metrics.json",
+                "results/clock/scores/foreign/final_nc12/metrics.json")
 
     held = p.params()["data"]["clock"]["synthetic"]["heldout_style"]
     source = json.loads((p.path / "resources/clock_heldout_style/SOURCE.json").read_text())
@@ -51,3 +53,13 @@ def test_every_model_is_scored_on_the_heldout_style_by_the_pipeline(tmp_path):
     assert np.array_equal(np.load(made / "labels.npy"), labels)  # the same 24 times, spread over 12 hours
     metrics = json.loads((p.path / "results/clock/scores/thin_two_views/final_nc12/metrics.json").read_text())
     assert metrics["n"] == 24 and metrics["data"] == "resources/clock_sets/thin_two_views"
+
+    # one the second renderer draws: every pose its own, no turn record, scored like any folder
+    drawn = p.path / "resources/clock_sets/foreign"
+    source = json.loads((drawn / "SOURCE.json").read_text())
+    assert (source["source"], source["images"], source["size"]) == ("idl.clock.independent", 24, 48)
+    assert not (drawn / "dial_turn.npy").exists()
+    assert np.load(drawn / "images.npy").shape == (24, 48, 48)
+    assert np.array_equal(np.load(drawn / "labels.npy"), labels)
+    metrics = json.loads((p.path / "results/clock/scores/foreign/final_nc12/metrics.json").read_text())
+    assert metrics["n"] == 24 and metrics["data"] == "resources/clock_sets/foreign"

@@ -45,17 +45,20 @@ def test_general_reader_config_plans_its_whole_route_and_nothing_else(tmp_path):
     """configs/clock-general-cpu.yaml as the README runs it (params.yaml's own profile): training on every
     style but the held-out one, the held-out-style clocks the pipeline generates, the zero-shot score on
     them, a fine-tune on that same generated folder (clock.external naming a pipeline output), and the
-    score on course-like clocks generated for it (a clock.external entry with generate)."""
+    score on course-like clocks generated for it (a clock.external entry with generate) and on clocks from
+    the second renderer (an entry with independent)."""
     p = Project(tmp_path / "proj")
     config = ("--configfile", "params.yaml", "configs/clock-general-cpu.yaml", "--config", "profile=paper")
     targets = ("results/clock/models/general/metrics.json", "results/clock/scores/heldout_style/summary.json",
-               "results/clock/models/general_ft/metrics.json", "results/clock/scores/course_like/general/metrics.json")
+               "results/clock/models/general_ft/metrics.json", "results/clock/scores/course_like/general/metrics.json",
+               "results/clock/scores/independent/general/metrics.json")
     planned = p.snakemake_planned(*targets, *config)
     assert planned == {
         "generate_data[clock]", "clock_split", "clock_train[general_s1]", "clock_train[general]", "clock_evaluate[general]",
         "clock_heldout_data", "clock_score_heldout",
         "clock_split_external[heldout_set]", "clock_train[general_ft]", "clock_evaluate[general_ft]",
         "clock_generated_set[course_like]", "clock_score[course_like,general]",
+        "clock_generated_set[independent]", "clock_score[independent,general]",
     }
 
 

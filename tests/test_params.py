@@ -337,3 +337,18 @@ def test_a_generated_clock_external_entry_is_checked_as_the_generator_takes_it(r
         bad["clock"]["external"]["thin"] = {"generate": generate}
         with pytest.raises(ParamsError, match=re.escape(says)):
             P.resolve(bad)
+
+
+def test_an_independent_clock_external_entry_says_how_many_clocks_and_their_side(raw):
+    """clock.external: {name: {independent: {images, size}}}: both required, nothing else."""
+    ok = copy.deepcopy(raw)
+    ok["clock"]["external"] = {"foreign": {"independent": {"images": 240, "size": 75}}}
+    assert P.resolve(ok)["clock"]["external"]["foreign"] == {"independent": {"images": 240, "size": 75}}
+    for independent, says in (({"images": 240}, "'size' is a required property"),
+                              ({"images": 240, "size": 75, "views": 3}, "'views' was unexpected"),
+                              ({"images": 5, "size": 75}, "5 is less than the minimum of 12"),
+                              ({"images": 240, "size": 8}, "8 is less than the minimum of 16")):
+        bad = copy.deepcopy(ok)
+        bad["clock"]["external"]["foreign"] = {"independent": independent}
+        with pytest.raises(ParamsError, match=re.escape(says)):
+            P.resolve(bad)

@@ -51,7 +51,7 @@ def check(resolved: Mapping, origin: str = "params.yaml") -> None:
             bad(f"clock.external.{HELDOUT_NAME}", f"the name {HELDOUT_NAME!r} is the held-out-style scores' "
                 "(clock.heldout): choose another")
     for name, entry in sorted(resolved["clock"]["external"].items()):
-        if isinstance(entry, Mapping):
+        if isinstance(entry, Mapping) and "generate" in entry:
             _check(bad, f"clock.external.{name}.generate", check_generated_set, data["clock"]["synthetic"],
                    entry["generate"])
     for name, recipe in sorted(resolved["clock"]["models"].items()):
