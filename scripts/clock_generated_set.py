@@ -2,7 +2,8 @@
 hours. {generate: {images: N, ...}}: drawn by the generator as data.clock.synthetic says with the
 entry's keys in its place, e.g. the course-like views for a reader trained on every pose.
 {independent: {images: N, size: S}}: drawn by the second renderer (idl.clock.independent), which
-shares no code with the generator and gives every clock its own random pose. Their seed comes from
+shares no code with the generator and gives every clock its own random pose (looks.json: each
+row's pose, numerals, hands; no dial_turn.npy, so nothing trains on the turn). Their seed comes from
 the run's seed and the entry's name, so they are never the training clocks."""
 import _bootstrap  # noqa: F401
 
@@ -37,7 +38,9 @@ def main(args, p):
         if "independent" in entry:
             cfg = entry["independent"]
             labels = synth.spread_labels(cfg["images"])
-            write_course_data(tmp, independent.render_set(labels, size=cfg["size"], seed=seed, progress=True), labels)
+            images, looks = independent.render_set(labels, size=cfg["size"], seed=seed, progress=True)
+            write_course_data(tmp, images, labels)
+            write_json(tmp / "looks.json", looks)  # each row's pose and look, for analysis (no stage reads it)
             write_json(tmp / "SOURCE.json", {"name": "clock", "source": "idl.clock.independent", "purpose": purpose,
                                              "seed": seed, **cfg})
         else:

@@ -59,6 +59,8 @@ def test_every_model_is_scored_on_the_heldout_style_by_the_pipeline(tmp_path):
     source = json.loads((drawn / "SOURCE.json").read_text())
     assert (source["source"], source["images"], source["size"]) == ("idl.clock.independent", 24, 48)
     assert not (drawn / "dial_turn.npy").exists()
+    looks = json.loads((drawn / "looks.json").read_text())
+    assert len(looks) == 24 and len({look["turn"] for look in looks}) == 24
     assert np.load(drawn / "images.npy").shape == (24, 48, 48)
     assert np.array_equal(np.load(drawn / "labels.npy"), labels)
     metrics = json.loads((p.path / "results/clock/scores/foreign/final_nc12/metrics.json").read_text())

@@ -21,11 +21,14 @@ def test_it_shares_no_code_with_the_project():
 
 def test_a_set_is_deterministic_per_seed_and_every_clock_has_its_own_pose():
     labels = spread_labels(12)
-    a = independent.render_set(labels, size=40, seed=3)
+    a, looks = independent.render_set(labels, size=40, seed=3)
     assert a.shape == (12, 40, 40) and a.dtype == np.uint8
-    assert np.array_equal(a, independent.render_set(labels, size=40, seed=3))
-    assert not np.array_equal(a, independent.render_set(labels, size=40, seed=4))
+    again, looks_again = independent.render_set(labels, size=40, seed=3)
+    assert np.array_equal(a, again) and looks == looks_again
+    assert not np.array_equal(a, independent.render_set(labels, size=40, seed=4)[0])
     assert len({img.tobytes() for img in a}) == 12
+    assert len(looks) == 12 and {look["numerals"] for look in looks} <= {"none", "arabic", "roman"}
+    assert len({look["turn"] for look in looks}) == 12
     poses = [independent.random_pose(np.random.default_rng([0, k])) for k in range(400)]
     turns = np.array([p.turn for p in poses])
     assert np.histogram(turns, bins=4, range=(0, 360))[0].min() > 60  # any turn, not a few views

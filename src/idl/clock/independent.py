@@ -6,11 +6,11 @@ thing: written apart from the generator, it imports nothing from this project, d
 matplotlib's Agg rasteriser (vector paths, antialiased, glyph outlines of matplotlib's own DejaVu
 fonts) instead of the generator's Pillow drawing, and has its own dials, numerals, hands, lighting
 and noise. Every clock gets its own random pose: the whole dial turned by any angle, foreshortened
-by a tilt of up to 55 degrees about a random axis, scaled and shifted. No two clocks share a view,
-and no record of where the 12 lies is written. A reader scored on these is scored on drawing it has
-never seen, not on the generator's habits.
+by a tilt of up to 55 degrees about a random axis, scaled and shifted. No two clocks share a view.
+A reader scored on these is scored on drawing it has never seen, not on the generator's habits.
 
-    images = render_set(labels, size=75, seed=0)     # (N, 75, 75) uint8, the course's layout
+    images, looks = render_set(labels, size=75, seed=0)  # (N, 75, 75) uint8, the course's layout,
+                                                         # and what each clock shows (its pose, numerals, ...)
 """
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def _hand(angle: float, length: float, width: float, tail: float, tip: str) -> n
     return np.array(pts)
 
 
-def _draw(ax, hour: int, minute: int, pose: Pose, rng: np.random.Generator) -> None:
-    """Draw one clock on ``ax`` (limits [-1, 1]): background, dial, numerals, hands."""
+def _draw(ax, hour: int, minute: int, pose: Pose, rng: np.random.Generator) -> dict:
+    """Draw one clock on ``ax`` (limits [-1, 1]): background, dial, numerals, hands; returns what
+    was drawn (face, ticks, numerals, font, hands, second hand)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Circle, PathPatch, Polygon
     from matplotlib.textpath import TextPath
@@ -114,9 +115,11 @@ def _draw(ax, hour: int, minute: int, pose: Pose, rng: np.random.Generator) -> N
                                  facecolor=str(ink), edgecolor="none", transform=to_pic, zorder=3))
 
     # numerals: none, Arabic in one of three fonts, or Roman
-    numerals = rng.choice(["none", "arabic", "roman"], p=[0.25, 0.5, 0.25])
+    numerals = str(rng.choice(["none", "arabic", "roman"], p=[0.25, 0.5, 0.25]))
+    family = None
     if numerals != "none":
-        font = FontProperties(family=_FONTS[rng.integers(len(_FONTS))], weight=rng.choice(["normal", "bold"]))
+        family = _FONTS[rng.integers(len(_FONTS))]
+        font = FontProperties(family=family, weight=rng.choice(["normal", "bold"]))
         height = inner * rng.uniform(0.16, 0.24)
         width = inner * 0.3  # the widest numeral (Roman VIII) no wider than this
         radius = inner * rng.uniform(0.68, 0.76)
@@ -138,17 +141,26 @@ def _draw(ax, hour: int, minute: int, pose: Pose, rng: np.random.Generator) -> N
                                  (6 * minute, rng.uniform(0.75, 0.92), rng.uniform(0.03, 0.055))):
         ax.add_patch(Polygon(_hand(angle, length * inner, width * inner, tail, tip), closed=True,
                              facecolor=hand_ink, edgecolor="none", transform=to_pic, zorder=5))
-    if rng.random() < 0.4:  # a second hand at a random second
+    second_hand = bool(rng.random() < 0.4)
+    if second_hand:  # at a random second
         ax.add_patch(Polygon(_hand(rng.uniform(0, 360), 0.9 * inner, 0.012 * inner, 0.2 * inner, "bar"),
                              closed=True, facecolor=str(rng.uniform(0.2, 0.7)), edgecolor="none",
                              transform=to_pic, zorder=6))
     ax.add_patch(Circle((0, 0), inner * rng.uniform(0.03, 0.07), facecolor=hand_ink, edgecolor="none",
                         transform=to_pic, zorder=7))
+    return {"face": "dark" if dark_face else "light", "ticks": str(ticks), "numerals": numerals, "font": family,
+            "hands": str(tip), "second_hand": second_hand}
 
 
 def render(hour: int, minute: int, rng: np.random.Generator, size: int = 75, pose: Pose | None = None) -> np.ndarray:
     """One clock showing ``hour``:``minute`` as a (size, size) uint8 grayscale picture; its pose is
     drawn from ``rng`` unless given, and so are its look, lighting and noise."""
+    return render_with_look(hour, minute, rng, size, pose)[0]
+
+
+def render_with_look(hour: int, minute: int, rng: np.random.Generator, size: int = 75,
+                     pose: Pose | None = None) -> tuple[np.ndarray, dict]:
+    """:func:`render`, and what it drew: the pose and the look (see ``_draw``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -162,7 +174,7 @@ def render(hour: int, minute: int, rng: np.random.Generator, size: int = 75, pos
     ax.set_xlim(-1, 1)
     ax.set_ylim(-1, 1)
     ax.set_axis_off()
-    _draw(ax, hour, minute, pose, rng)
+    look = {"turn": round(pose.turn, 2), "tilt": round(pose.tilt, 2), **_draw(ax, hour, minute, pose, rng)}
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba(), dtype=np.float32)[:side, :side]
     grey = rgba[..., :3].mean(axis=2) / 255.0
@@ -172,19 +184,19 @@ def render(hour: int, minute: int, rng: np.random.Generator, size: int = 75, pos
     light = _direction(rng.uniform(0, 360))
     grey = grey * (1 + rng.uniform(0, 0.35) * (light[0] * x + light[1] * y)) * rng.uniform(0.7, 1.1)
     grey = grey + rng.normal(0, rng.uniform(0.0, 0.04), size=grey.shape)
-    return np.clip(np.round(grey * 255), 0, 255).astype(np.uint8)
+    return np.clip(np.round(grey * 255), 0, 255).astype(np.uint8), look
 
 
-def render_set(labels: np.ndarray, size: int = 75, seed: int = 0, progress: bool = False) -> np.ndarray:
+def render_set(labels: np.ndarray, size: int = 75, seed: int = 0, progress: bool = False) -> tuple[np.ndarray, list[dict]]:
     """The clocks showing ``labels`` (rows of ``[hour, minute]``), one seeded stream per row, so a
-    row's picture depends on the seed and its index alone."""
+    row's picture depends on the seed and its index alone; and each one's look (:func:`render_with_look`)."""
     rows = range(len(labels))
     if progress:
         from tqdm.auto import tqdm
 
         rows = tqdm(rows, desc="independent clocks", unit="clock")
-    out = np.empty((len(labels), size, size), dtype=np.uint8)
+    out, looks = np.empty((len(labels), size, size), dtype=np.uint8), []
     for k in rows:
-        rng = np.random.default_rng([seed, k])
-        out[k] = render(int(labels[k][0]), int(labels[k][1]), rng, size)
-    return out
+        out[k], look = render_with_look(int(labels[k][0]), int(labels[k][1]), np.random.default_rng([seed, k]), size)
+        looks.append(look)
+    return out, looks
