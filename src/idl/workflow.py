@@ -26,9 +26,9 @@ OVERRIDE_DIR = Path(".snakemake") / "idl-params"
 
 #: Modules that can stop a stage but never change its outputs (parameter checks, the guard
 #: against a dvc.yaml of another DAG, the lock that keeps two runs apart, the removal of
-#: Snakemake's stale job records under DVC): not code
+#: Snakemake's stale job records under DVC, the exception classes errors are raised as): not code
 #: dependencies, so editing them reruns nothing.
-NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.dagshape", "idl.locks", "idl.records"})
+NOT_DEPENDENCIES = frozenset({"idl.checks", "idl.dagshape", "idl.errors", "idl.locks", "idl.records"})
 
 
 @lru_cache(maxsize=None)
@@ -109,7 +109,8 @@ def code_deps(script: str) -> tuple[str, ...]:
     """The script plus every ``idl`` source file it imports, transitively (relative paths).
 
     Static (AST) so it needs no import of TensorFlow; parent packages'
-    ``__init__.py`` are included because Python runs them on import.
+    ``__init__.py`` are included because Python runs them on import, unless one holds nothing but
+    a docstring (:func:`_runs_code`).
     """
     start = SCRIPTS / f"{script}.py"
     if not start.exists():
@@ -134,7 +135,21 @@ def code_deps(script: str) -> tuple[str, ...]:
     # The schema is not a dependency: params.yaml writes out every key (a test checks it), so
     # its defaults never reach a run recorded from params.yaml, and its rules can only refuse.
     # A new optional key therefore reruns nothing.
-    return tuple(sorted(str(p.relative_to(ROOT)) for p in seen if p.suffix == ".py"))
+    return tuple(sorted(str(p.relative_to(ROOT)) for p in seen if p.suffix == ".py" and _runs_code(p)))
+
+
+@lru_cache(maxsize=None)
+def _runs_code(path: Path) -> bool:
+    """Whether importing the file can change what a stage writes: not for a package's
+    ``__init__.py`` that is empty or holds only a docstring. Editing that docstring then reruns
+    nothing, and each stage lists one file fewer per package (DVC checks every listed file on each
+    ``dvc status`` and rewrites its entry in dvc.lock on each record: docs/testing.md). Code added
+    to it makes it a dependency again, and both engines rerun the stages that import the package."""
+    if path.name != "__init__.py":
+        return True
+    body = ast.parse(path.read_bytes(), str(path)).body
+    return not all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                   and isinstance(node.value.value, str) for node in body)
 
 
 @lru_cache(maxsize=None)
