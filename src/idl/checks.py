@@ -75,14 +75,14 @@ HELDOUT_NAME = "heldout_style"  # results/clock/scores/<this>/: where the held-o
 
 def check_clock_generator(cfg: Mapping) -> None:
     """What the clock generator refuses that the schema cannot say (e.g. blur's low above its high)."""
-    from idl.clock.synth import settings_from
+    from idl.clock.synth_settings import settings_from
 
     settings_from({k: v for k, v in cfg.items() if k not in ("per_minute", "size")})
 
 
 def check_generated_set(base: Mapping, generate: Mapping) -> None:
     """A clock.external entry's generated clocks: data.clock.synthetic with its keys, as the generator takes them."""
-    from idl.clock.synth import generated_set_settings, settings_from
+    from idl.clock.synth_settings import generated_set_settings, settings_from
 
     settings_from(generated_set_settings(base, generate)[0])
 
