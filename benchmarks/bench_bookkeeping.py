@@ -64,11 +64,17 @@ def build_demo(where: Path, **env) -> float:
     for f in files:
         (where / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / f, where / f)
-    params = yaml.safe_load((where / "params.yaml").read_text())
+    # A round trip keeps params.yaml's comments and layout: DVC parses the file once per stage, and
+    # the comments are part of what that costs a user.
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.width = 4096  # keep its lines as they are
+    params = rt.load(where / "params.yaml")
     params["profile"] = "demo"
     params["profiles"]["demo"]["clock"].pop("models")  # the demo's nulls: every model stays
     params["profiles"]["demo"]["basics"].pop("runs")
-    (where / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    rt.dump(params, where / "params.yaml")
     # the demo's DAG is not the paper's (generated data, fewer held-out scores): dvc.yaml follows it
     subprocess.run([sys.executable, "-m", "idl.dvcgen"], cwd=where, check=True, capture_output=True,
                    env=_env(PYTHONPATH=str(where / "src")))
