@@ -64,8 +64,8 @@ def build_demo(where: Path, **env) -> float:
     for f in files:
         (where / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / f, where / f)
-    # A round trip keeps params.yaml's comments and layout: DVC parses the file once per stage, and
-    # the comments are part of what that costs a user.
+    # A round trip keeps params.yaml's comments and layout, as users have it: DVC parses the file
+    # once per stage.
     from ruamel.yaml import YAML
 
     rt = YAML()
