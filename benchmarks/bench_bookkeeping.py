@@ -150,7 +150,7 @@ def main(argv=None) -> None:
         if not project.exists():
             build_demo(project)
         floor = floor_project(Path(tmp) / "floor")
-        stages = len(__import__("yaml").safe_load((project / "dvc.yaml").read_text())["stages"])
+        stages = len(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
         rows = []
         for name, cmd, check in (("snakemake -n", ["snakemake", "-n"], _nothing_to_do),
                                  ("dvc status", ["dvc", "status", "--json"], _clean)):

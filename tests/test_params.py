@@ -113,14 +113,21 @@ def test_code_deps_follow_imports():
         assert other not in deps, other
 
 
-def test_code_deps_follow_an_edit_through_the_imports_cache_and_ignore_a_damaged_one(tmp_path):
-    """Each process remembers every module's imports by content (.snakemake/idl-imports.json), so a
-    load that finds nothing edited parses nothing; an edit must still be seen by the next load."""
+@pytest.fixture
+def code_copy(tmp_path) -> dict:
+    """scripts/ and src/ copied into tmp_path, and the environment that imports ``idl`` from there,
+    so a test can edit the code that ``code_deps`` walks."""
     import shutil
 
     for part in ("scripts", "src"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    return {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+
+
+def test_code_deps_follow_an_edit_through_the_imports_cache_and_ignore_a_damaged_one(tmp_path, code_copy):
+    """Each process remembers every module's imports by content (.snakemake/idl-imports.json), so a
+    load that finds nothing edited parses nothing; an edit must still be seen by the next load."""
+    env = code_copy
 
     def deps(*also: str) -> tuple[list[str], list[str]]:
         """clock_split's code deps (computed with those of the ``also`` stages, in one process), and
@@ -152,25 +159,21 @@ def test_code_deps_follow_an_edit_through_the_imports_cache_and_ignore_a_damaged
         assert deps()[0] == edited, damaged
 
 
-def test_a_docstring_only_package_init_is_not_a_dependency_until_it_holds_code(tmp_path):
+def test_a_docstring_only_package_init_is_not_a_dependency_until_it_holds_code(tmp_path, code_copy):
     """Python runs a package's __init__.py on import, but one that holds only a docstring cannot
     change an output: editing that docstring reruns nothing. Code added to it makes it a dependency."""
-    import shutil
-
-    for part in ("scripts", "src"):
-        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
 
     def deps() -> list[str]:
         code = "import json; import idl.workflow as W; print(json.dumps(W.code_deps('clock_train')))"
-        return json.loads(subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+        return json.loads(subprocess.run([sys.executable, "-c", code], env=code_copy, cwd=tmp_path,
                                          capture_output=True, text=True, check=True).stdout)
 
     init = tmp_path / "src" / "idl" / "clock" / "__init__.py"
-    assert '"""' in init.read_text() and "src/idl/clock/train.py" in deps()
+    first = deps()
+    assert '"""' in init.read_text() and "src/idl/clock/train.py" in first
     for inert in ("src/idl/__init__.py", "src/idl/clock/__init__.py", "src/idl/models/__init__.py",
                   "src/idl/errors.py"):  # errors.py: exception classes, which only stop a stage
-        assert inert not in deps(), inert
+        assert inert not in first, inert
     init.write_text(init.read_text() + '\n"""A second string, still nothing run."""\n')
     assert "src/idl/clock/__init__.py" not in deps()
     init.write_text(init.read_text() + "\nDEFAULT_SIDE = 150\n")
