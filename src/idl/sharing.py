@@ -70,10 +70,10 @@ def retime(root: Path = Path(".")) -> list[str]:
 
 def recorded_stages(root: Path) -> list[str]:
     """The stages ``dvc.lock`` records (those that have run), when some of dvc.yaml's have not; else none."""
-    import yaml
+    from idl.params import load_yaml_text
 
     lock = root / "dvc.lock"
-    recorded = list(yaml.safe_load(lock.read_text()).get("stages", {})) if lock.exists() else []
+    recorded = list(load_yaml_text(lock.read_text()).get("stages", {})) if lock.exists() else []
     return recorded if set(dvc_stage_outputs(root / "dvc.yaml")) - set(recorded) else []
 
 

@@ -199,7 +199,7 @@ def _entry_paths(entries) -> list[str]:
 
 def dvc_stages(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, tuple[list[str], list[str]]]:
     """Stage name -> (the paths it reads: deps, the paths it writes: outs, metrics, plots), from dvc.yaml."""
-    stages = yaml.safe_load(Path(dvc_yaml).read_text()).get("stages", {})
+    stages = P.load_yaml_text(Path(dvc_yaml).read_text()).get("stages", {})
     return {name: (_entry_paths(stage.get("deps")),
                    [p for section in ("outs", "metrics", "plots") for p in _entry_paths(stage.get(section))])
             for name, stage in stages.items()}
