@@ -88,15 +88,9 @@ def deep_merge(base: Mapping, overlay: Mapping) -> dict:
     return out
 
 
-def load_yaml_text(text: str):
-    """Safe YAML (data never runs code), parsed by libyaml when PyYAML has it: ten times faster on
-    the thousands of lines of dvc.yaml and dvc.lock. No duplicate-key check: :func:`read_yaml` has it."""
-    return yaml.load(text, Loader=_SAFE_LOADER)
-
-
 @functools.lru_cache(maxsize=1)
 def _schema() -> dict:
-    return load_yaml_text(SCHEMA.read_text())
+    return yaml.load(SCHEMA.read_text(), Loader=_SAFE_LOADER)
 
 
 _VALID: dict[str, dict] = {}  # parameters already validated in this process, by content

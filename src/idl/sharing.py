@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from idl.workflow import dvc_stage_outputs
+from idl.workflow import dvc_stage_outputs, load_yaml_text
 
 
 class SharingError(RuntimeError):
@@ -70,8 +70,6 @@ def retime(root: Path = Path(".")) -> list[str]:
 
 def recorded_stages(root: Path) -> list[str]:
     """The stages ``dvc.lock`` records (those that have run), when some of dvc.yaml's have not; else none."""
-    from idl.params import load_yaml_text
-
     lock = root / "dvc.lock"
     recorded = list(load_yaml_text(lock.read_text()).get("stages", {})) if lock.exists() else []
     return recorded if set(dvc_stage_outputs(root / "dvc.yaml")) - set(recorded) else []
