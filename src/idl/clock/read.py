@@ -256,40 +256,6 @@ def verified_weights(folder: str | os.PathLike, meta: Mapping) -> bytes:
     return data
 
 
-# What TensorFlow writes to standard error on import whatever TF_CPP_MIN_LOG_LEVEL says (absl
-# logs it before it is initialised): twice each, ahead of the times a user asked for.
-_STARTUP_CHATTER = (b"All log messages before absl::InitializeLog() is called are written to STDERR",
-                    b"oneDNN custom operations are on")
-
-
-def _import_keras_quietly():
-    """``import keras``, with TensorFlow's start-up chatter left out of standard error.
-
-    Standard error (the file descriptor, as C++ writes to it) goes to a temporary file during the
-    import; every line of it but the chatter is written back after, so a real warning still shows.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with tempfile.TemporaryFile() as caught:
-            os.dup2(caught.fileno(), 2)
-            try:
-                import keras
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-                caught.seek(0)
-                kept = b"".join(line for line in caught if not any(c in line for c in _STARTUP_CHATTER))
-                with open(2, "wb", closefd=False) as err:
-                    err.write(kept)
-    finally:
-        os.close(saved)
-    return keras
-
-
 def load_reader(folder: str | os.PathLike = SHIPPED) -> Reader:
     """The reader in ``folder``: reader.json checked, the weights' SHA-256 checked, then the model
     rebuilt from the recipe (:func:`idl.clock.recipes.build_model`) and the weights loaded into it.
@@ -300,7 +266,8 @@ def load_reader(folder: str | os.PathLike = SHIPPED) -> Reader:
     folder = Path(folder)
     meta = read_meta(folder)
     data = verified_weights(folder, meta)
-    keras = _import_keras_quietly()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
 
     from idl.clock.recipes import build_model
 
